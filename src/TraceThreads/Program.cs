@@ -1,0 +1,3 @@
+using TraceThreads.Cli;
+
+return await CliShell.RunAsync(args, Console.Out, Console.Error);
