@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TraceThreads.Report;
 
 namespace TraceThreads.Cli;
 

@@ -8,7 +8,7 @@ internal static class CollectCommand
     public static Command Create()
     {
         var command = new Command("collect", "Trace a .NET process from its first thread to its last (not available yet).");
-        command.SetAction(_ => throw new TraceThreadsException(ExitCode.UnsupportedFormat, "collect is not available in this build yet."));
+        command.SetAction(int (_) => throw new TraceThreadsException(ExitCode.UnsupportedFormat, "collect is not available in this build yet."));
         return command;
     }
 }
