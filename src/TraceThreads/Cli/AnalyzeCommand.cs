@@ -1,12 +1,141 @@
 using System.CommandLine;
+using TraceThreads.Model;
+using TraceThreads.Report;
 
 namespace TraceThreads.Cli;
 
+/// <summary>`trace-threads analyze`: read options, run the engine once, write one report, map the result to an exit code.</summary>
 internal static class AnalyzeCommand
 {
+    private static readonly Argument<string> TraceArgument = new("trace")
+    {
+        Description = "The trace to read: a .nettrace from 'trace-threads collect', dotnet-trace or dotnet-monitor (also inside a .zip). " +
+                      "A census sidecar '<trace>.threads.jsonl' beside it is read too.",
+    };
+
+    private static readonly Option<string> FormatOption = new Option<string>("--format", "-f")
+    {
+        Description = "Report format: 'text' for people (default), 'json' for scripts (schema: docs/json-schema.md).",
+        DefaultValueFactory = _ => "text",
+    }.AcceptOnlyFromAmong("text", "json");
+
+    private static readonly Option<FileInfo?> OutputOption = CommonOptions.OutputOption("Write the report to this file instead of standard output.");
+
+    private static readonly Option<FileInfo?> CensusOption = new("--census")
+    {
+        Description = "The OS thread census to merge (default: '<trace>.threads.jsonl' when it exists).",
+    };
+
+    private static readonly Option<bool> NoCensusOption = new("--no-census")
+    {
+        Description = "Ignore any census: report only what the trace itself shows.",
+    };
+
+    private static readonly Option<bool> AllThreadsOption = new("--all-threads")
+    {
+        Description = "List every thread in the text table (by default groups of more than 8 alike threads are collapsed).",
+    };
+
+    private static readonly Option<bool> EvidenceOption = new("--evidence")
+    {
+        Description = "Show every piece of evidence for each thread in the text table, not only the deciding one.",
+    };
+
     public static Command Create()
     {
-        var command = new Command("analyze", "Explain every thread in a trace (placeholder).");
+        var command = new Command("analyze", """
+            Explain every thread in a trace: who created it, why it exists, and what is unusual.
+
+            Examples:
+              trace-threads analyze app.nettrace
+              trace-threads analyze app.nettrace --format json -o threads.json
+              trace-threads analyze app.nettrace --evidence --all-threads
+            """)
+        {
+            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption,
+        };
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new AnalyzeOptions(
+                parse.GetValue(TraceArgument)!,
+                parse.GetValue(CensusOption)?.FullName,
+                !parse.GetValue(NoCensusOption));
+            var format = parse.GetValue(FormatOption)!;
+            var output = parse.GetValue(OutputOption);
+
+            var result = await Task.Run(() => TraceAnalysis.Analyze(options, ct), ct);
+
+            var stdout = parse.InvocationConfiguration.Output;
+            if (output is not null)
+            {
+                WriteToFile(result, format, output, parse);
+            }
+            else if (format == "json")
+            {
+                using var buffer = new MemoryStream();
+                JsonReport.Write(result, buffer);
+                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+                await stdout.WriteLineAsync();
+            }
+            else
+            {
+                TextReport.Write(result, stdout, new TextReportOptions(
+                    ConsoleWidth(stdout), parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption)));
+            }
+
+            if (result.Trace.IsPartial)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync("trace-threads: warning: the trace was cut short; the report covers what was recorded (exit code 6).");
+            }
+
+            return (int)ExitCodes.ForAnalysis(result);
+        });
         return command;
     }
+
+    private static void WriteToFile(AnalysisResult result, string format, FileInfo output, ParseResult parse)
+    {
+        try
+        {
+            using var stream = File.Create(output.FullName);
+            if (format == "json")
+            {
+                JsonReport.Write(result, stream);
+            }
+            else
+            {
+                using var writer = new StreamWriter(stream);
+                TextReport.Write(result, writer, new TextReportOptions(null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption)));
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new TraceThreadsException(ExitCode.CaptureFailed, $"cannot write the report to '{output.FullName}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Fit a terminal's width; when redirected (or under test) nothing is cut.</summary>
+    private static int? ConsoleWidth(TextWriter stdout)
+    {
+        if (!ReferenceEquals(stdout, Console.Out) || Console.IsOutputRedirected)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Math.Max(80, Console.WindowWidth);
+        }
+        catch (IOException)
+        {
+            return 80;
+        }
+    }
+}
+
+/// <summary>Pure mappings from results to exit codes, tested on their own.</summary>
+internal static class ExitCodes
+{
+    public static ExitCode ForAnalysis(AnalysisResult result) => result.Trace.IsPartial ? ExitCode.PartialTrace : ExitCode.Ok;
 }

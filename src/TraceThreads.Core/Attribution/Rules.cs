@@ -1,0 +1,293 @@
+using TraceThreads.Load;
+using TraceThreads.Model;
+
+namespace TraceThreads.Attribution;
+
+// Weights: 100 = identity (cannot be anything else), 90 = the runtime's own code created it, 80 = the thread's own
+// code says so, 70 = the OS name the runtime gave it, 60 = events only that role emits, <= 40 = circumstantial.
+
+/// <summary>On Linux the main thread's tid equals the pid (the process's first thread).</summary>
+internal sealed class MainThreadRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        var pid = t.Trace.Info.ProcessId;
+        if (pid is not null && t.Facts.OsThreadId == pid)
+        {
+            t.Add("main-thread", $"OS thread id equals the process id {pid}", Roles.Main, 100);
+        }
+        else if (t.Facts.ManagedThreadId == 1 && t.Facts.CreationStack is null)
+        {
+            t.Add("main-thread", "managed thread id 1 with no creation event (the thread that ran Main)", Roles.Main, 60);
+        }
+    }
+}
+
+/// <summary>AppDomainResourceManagement/ThreadCreated.Flags (and rundown's thread list): 1 = GC, 2 = finalizer, 4 = pool worker or gate.</summary>
+internal sealed class CreatedFlagsRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.CreatedFlags is not { } flags)
+        {
+            return;
+        }
+
+        if ((flags & 2) != 0)
+        {
+            t.Add("created-flags", "ThreadCreated flags include Finalizer (2)", Roles.Finalizer, 80);
+        }
+
+        if ((flags & 1) != 0)
+        {
+            t.Add("created-flags", "ThreadCreated flags include GC (1): a managed GC thread (background GC)", Roles.GcBackground, 60);
+        }
+
+        if ((flags & 4) != 0)
+        {
+            t.Add("created-flags", "ThreadCreated flags include ThreadPool (4): a pool worker or the gate thread", Roles.ThreadPoolWorker, 20);
+        }
+    }
+}
+
+/// <summary>
+/// The creation stack names the framework code that called Thread.Start (.NET 6+ PortableThreadPool, TimerQueue,
+/// SocketAsyncEngine, FileSystemWatcher, Task.ScheduleAndStart for LongRunning). Anything else started a user thread.
+/// </summary>
+internal sealed class CreationStackRule : IAttributionRule
+{
+    private static readonly (string Marker, string Role)[] Creators =
+    [
+        ("System.Threading.PortableThreadPool+WorkerThread.", Roles.ThreadPoolWorker),
+        ("System.Threading.PortableThreadPool+GateThread.", Roles.ThreadPoolGate),
+        ("System.Threading.PortableThreadPool+WaitThread", Roles.ThreadPoolWait),
+        ("System.Threading.PortableThreadPool.RegisterWaitHandle", Roles.ThreadPoolWait),
+        ("System.Threading.TimerQueue.", Roles.Timer),
+        ("System.Net.Sockets.SocketAsyncEngine", Roles.SocketsEngine),
+        ("System.IO.FileSystemWatcher", Roles.FileWatcher),
+        ("System.Threading.Tasks.ThreadPoolTaskScheduler.QueueTask", Roles.LongRunningTask),
+        ("System.Threading.Tasks.Task.ScheduleAndStart", Roles.LongRunningTask),
+    ];
+
+    public void Apply(ThreadContext t)
+    {
+        var frames = t.CreationFrames;
+        if (frames.Count == 0)
+        {
+            return;
+        }
+
+        // Only the frames between Thread.Start and the first user frame speak for the platform.
+        foreach (var frame in frames)
+        {
+            if (!Frames.IsPlatform(frame))
+            {
+                break;
+            }
+
+            foreach (var (marker, role) in Creators)
+            {
+                if (frame.StartsWith(marker, StringComparison.Ordinal))
+                {
+                    t.Add("creation-stack", $"created by {frame}", role, 90);
+                    return;
+                }
+            }
+        }
+
+        var caller = frames.FirstOrDefault(f => !f.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && f != Frames.Native);
+        if (t.CreatorSite is not null)
+        {
+            t.Add("creation-stack", $"created by user code {t.CreatorSite}", Roles.UserThread, 60);
+        }
+        else if (caller is not null)
+        {
+            t.Add("creation-stack", $"created by library code {caller}", Roles.UserThread, 40);
+        }
+    }
+}
+
+/// <summary>The bottom of the thread's sampled stacks: the method the thread was started with.</summary>
+internal sealed class StartRoutineRule : IAttributionRule
+{
+    private static readonly (string Routine, string Role)[] Routines =
+    [
+        ("System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", Roles.ThreadPoolWorker),
+        ("System.Threading.PortableThreadPool+GateThread.GateThreadStart", Roles.ThreadPoolGate),
+        ("System.Threading.PortableThreadPool+WaitThread.WaitThreadStart", Roles.ThreadPoolWait),
+        ("System.Threading.TimerQueue.TimerThread", Roles.Timer),
+        ("System.Net.Sockets.SocketAsyncEngine.EventLoop", Roles.SocketsEngine),
+        ("System.IO.FileSystemWatcher+RunningInstance.ProcessEvents", Roles.FileWatcher),
+        ("System.IO.FileSystemWatcher", Roles.FileWatcher),
+        ("System.Threading.Tasks.Task.ExecuteWithThreadLocal", Roles.LongRunningTask),
+        ("System.GC.RunFinalizers", Roles.Finalizer),
+    ];
+
+    public void Apply(ThreadContext t)
+    {
+        if (t.StartRoutine is null)
+        {
+            return;
+        }
+
+        foreach (var (routine, role) in Routines)
+        {
+            if (t.StartRoutineFrames.Any(f => f.StartsWith(routine, StringComparison.Ordinal)))
+            {
+                t.Add("start-routine", $"samples start in {routine}", role, 80);
+                return;
+            }
+        }
+
+        if (!Frames.IsPlatform(t.StartRoutine))
+        {
+            var role = t.Facts.CreationStack is null && t.Facts.ManagedThreadId == 1 ? Roles.Main : Roles.UserThread;
+            var weight = role == Roles.Main ? 50 : 50;
+            t.Add("start-routine", $"samples start in user code {Frames.ToSourceMethod(t.StartRoutine)}", role, weight);
+        }
+    }
+}
+
+/// <summary>ThreadPoolWorkerThread/* and IOThread* events are emitted only by pool threads, on themselves.</summary>
+internal sealed class PoolEventsRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        var s = t.Facts.Signals;
+        var n = Count(s, Signals.PoolWorkerStart) + Count(s, Signals.PoolWorkerWait) + Count(s, Signals.PoolWorkerStop) + Count(s, Signals.PoolWorkerRetirement);
+        if (n > 0)
+        {
+            t.Add("pool-events", $"emitted {n} ThreadPoolWorkerThread events", Roles.ThreadPoolWorker, 60);
+        }
+
+        if (Count(s, Signals.IoThreadCreate) > 0)
+        {
+            t.Add("pool-events", "emitted IOThreadCreate", Roles.ThreadPoolIo, 60);
+        }
+    }
+
+    private static int Count(Dictionary<string, SignalCount> s, string name) => s.TryGetValue(name, out var c) ? c.Count : 0;
+}
+
+/// <summary>
+/// Server GC threads and the background GC thread are made by the GC without a ThreadCreated event; the per-heap GC
+/// events they emit (GC/MarkWithType) are what shows them. A thread with managed evidence that emitted GC/Start is
+/// just an allocating thread that triggered a workstation GC.
+/// </summary>
+internal sealed class GcEventsRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.Signals.TryGetValue(Signals.GcWork, out var mark) && t.Facts.ManagedThreadId is null && t.Facts.SampleCount == 0)
+        {
+            t.Add("gc-events", $"emitted {mark.Count} GC mark events with no managed thread of its own", Roles.GcServer, 60);
+        }
+
+        if (t.Facts.Has(Signals.GcCreateConcurrentThread) && t.Facts.ManagedThreadId is null)
+        {
+            t.Add("gc-events", "emitted GC/CreateConcurrentThread", Roles.GcBackground, 30);
+        }
+    }
+}
+
+/// <summary>
+/// Rundown runs when a session stops, on the runtime thread that serves the diagnostic port; the same thread
+/// writes EventPipe's ProcessInfo for sessions started over IPC.
+/// </summary>
+internal sealed class DiagnosticsThreadRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.Has(Signals.Rundown) && t.Facts.ManagedThreadId is null && t.Facts.SampleCount == 0)
+        {
+            t.Add("rundown-thread", "emitted the rundown events at the end of the session", Roles.DiagnosticsServer, 40);
+        }
+    }
+}
+
+/// <summary>The OS name (census): the runtime names its own threads ".NET ..." (version-aware table in OsThreadNames).</summary>
+internal sealed class OsNameRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        var names = t.OsNames;
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        // The first name is often the creator's, inherited until the thread renames itself: only the last counts,
+        // unless the thread never renamed itself.
+        var last = names[^1];
+        var role = OsThreadNames.RoleOf(last);
+        if (role is not null)
+        {
+            t.Add("os-name", $"the OS calls it '{last}'", role, 70);
+        }
+        else if (OsThreadNames.IsRuntimeStyle(last))
+        {
+            t.Add("os-name", $"the OS calls it '{last}', a runtime thread name this version does not know", Roles.RuntimeNative, 30);
+        }
+
+        if (names.Count > 1 && names[0] != last)
+        {
+            t.Add("os-name", $"first seen as '{names[0]}' (inherited from its creator), later '{last}'", null, 0);
+        }
+    }
+}
+
+/// <summary>
+/// A thread the census saw that never emitted a managed event and was never created by the runtime's Thread class
+/// was started by native code (a P/Invoked library, the host). Runtime-native threads are named and caught above.
+/// </summary>
+internal sealed class NativeThreadRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (!t.Facts.InCensus || t.IsManaged || t.Facts.CreationStack is not null)
+        {
+            return;
+        }
+
+        if (t.Trace.Info.HasCreationEvents || t.Trace.Info.HasRundown)
+        {
+            var why = t.Trace.Info.HasRundown
+                ? "not in the runtime's list of managed threads at rundown, no creation event"
+                : "no creation event and no managed activity";
+            t.Add("native-thread", $"seen by the OS census only: {why}", Roles.Native, 40);
+        }
+        else
+        {
+            t.Add("native-thread", "seen by the OS census only (the trace cannot tell managed from native here)", Roles.Native, 15);
+        }
+    }
+}
+
+/// <summary>
+/// Thread/Creating fires only from managed Thread.Start. The runtime starts some managed threads natively (the finalizer,
+/// the tiered-compilation worker, the debugger helper): they get ThreadCreated with no Thread/Creating before it, even
+/// while creation events are on. Observed on .NET 8-10 at start-up in launch mode.
+/// </summary>
+internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Trace.Info.HasCreationEvents && t.Facts.StartedAtMs is not null && t.Facts.CreationStack is null
+            && t.Facts.ManagedThreadId is not null && t.Facts.ManagedThreadId != 1)
+        {
+            t.Add("runtime-created", "started by the runtime itself: ThreadCreated with no Thread/Creating from managed code", Roles.RuntimeNative, 25);
+        }
+    }
+}
+
+/// <summary>A managed thread the runtime knows about but that nothing else explains is most likely an app thread.</summary>
+internal sealed class ManagedFallbackRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.ManagedThreadId is not null && t.Evidence.All(e => e.Role is null))
+        {
+            t.Add("managed-fallback", $"a managed thread (id {t.Facts.ManagedThreadId}) with no other evidence", Roles.UserThread, 10);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using TraceThreads.Load;
+using TraceThreads.Model;
+
+namespace TraceThreads.Attribution;
+
+/// <summary>What every attribution rule sees of one thread: its facts, with stacks already resolved to names.</summary>
+internal sealed class ThreadContext
+{
+    private readonly List<Evidence> _evidence = [];
+
+    public ThreadContext(ThreadFacts facts, TraceFacts trace)
+    {
+        Facts = facts;
+        Trace = trace;
+        CreationFrames = facts.CreationStack is null ? [] : trace.Methods.ResolveStack(facts.CreationStack);
+        CreatorSite = Frames.FirstUserFrame(CreationFrames);
+        (StartRoutine, StartRoutineFrames) = FindStartRoutine(facts, trace.Methods);
+    }
+
+    public ThreadFacts Facts { get; }
+    public TraceFacts Trace { get; }
+
+    /// <summary>Creation stack, leaf first, starting at Thread.StartCore; empty when the creation was not traced.</summary>
+    public IReadOnlyList<string> CreationFrames { get; }
+
+    public string? CreatorSite { get; }
+
+    /// <summary>The most sampled start routine: the first frame above the runtime's thread entry plumbing.</summary>
+    public string? StartRoutine { get; }
+
+    /// <summary>All distinct start routine frames seen in samples (raw names).</summary>
+    public IReadOnlySet<string> StartRoutineFrames { get; }
+
+    public IReadOnlyList<string> OsNames => Facts.CensusNames.Select(n => n.Name).ToList();
+
+    public IReadOnlyList<Evidence> Evidence => _evidence;
+
+    public bool IsManaged => Facts.ManagedThreadId is not null || Facts.RuntimeThreadPointer is not null || Facts.SampleCount > 0;
+
+    public void Add(string rule, string detail, string? role, int weight) => _evidence.Add(new Evidence(rule, detail, role, weight));
+
+    /// <summary>Frames the runtime puts below every managed thread's own code; the start routine is the first frame above them.</summary>
+    private static bool IsEntryPlumbing(string frame) =>
+        frame is Frames.Native or Frames.Elided
+        || frame.StartsWith("System.Threading.Thread.StartCallback", StringComparison.Ordinal)
+        || frame.StartsWith("System.Threading.Thread+StartHelper.", StringComparison.Ordinal)
+        || frame.StartsWith("System.Threading.ExecutionContext.Run", StringComparison.Ordinal);
+
+    private static (string? Routine, IReadOnlySet<string> All) FindStartRoutine(ThreadFacts facts, MethodMap methods)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var stack in facts.Stacks.Values)
+        {
+            // Frames are leaf first; walk from the bottom (the thread's entry) upwards.
+            string? routine = null;
+            for (var i = stack.Frames.Length - 1; i >= 0; i--)
+            {
+                var f = stack.Frames[i] == 0 ? Frames.Elided : methods.Resolve(stack.Frames[i]) ?? Frames.Native;
+                if (!IsEntryPlumbing(f))
+                {
+                    routine = f;
+                    break;
+                }
+            }
+
+            if (routine is not null)
+            {
+                counts[routine] = counts.GetValueOrDefault(routine) + stack.Count;
+            }
+        }
+
+        if (counts.Count == 0)
+        {
+            return (null, new HashSet<string>());
+        }
+
+        var best = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
+        return (best, counts.Keys.ToHashSet(StringComparer.Ordinal));
+    }
+}
+
+/// <summary>One way of knowing what a thread is. Each rule adds evidence; none decides alone.</summary>
+internal interface IAttributionRule
+{
+    void Apply(ThreadContext thread);
+}

@@ -1,0 +1,216 @@
+using System.Globalization;
+using TraceThreads.Attribution;
+using TraceThreads.Load;
+using TraceThreads.Model;
+
+namespace TraceThreads.Explain;
+
+/// <summary>Turns the attributed threads into the few sentences that say what is unusual, each with its evidence.</summary>
+internal static class FindingsComputer
+{
+    /// <summary>A creation site that made at least this many short-lived threads is churning.</summary>
+    public const int ChurnMinThreads = 10;
+    public const double ChurnMaxMedianLifetimeMs = 1000;
+
+    /// <summary>A site with at least this many live threads, created over this long a span, looks like a leak.</summary>
+    public const int LeakMinThreads = 10;
+    public const double LeakMinSpreadMs = 250;
+
+    private static readonly string[] BlockingFrames =
+    [
+        "System.Threading.Tasks.Task.Wait",
+        "System.Threading.Tasks.Task.InternalWait",
+        "System.Threading.Tasks.Task.SpinThenBlockingWait",
+        "System.Threading.Tasks.Task`1.GetResultCore",
+        "System.Threading.Tasks.Task.GetResultCore",
+        "System.Runtime.CompilerServices.TaskAwaiter.HandleNonSuccessAndDebuggerNotification",
+        "System.Threading.ManualResetEventSlim.Wait",
+        "System.Threading.Monitor.Wait",
+        "System.Threading.Monitor.Enter",
+        "System.Threading.Monitor.ReliableEnter",
+        "System.Threading.Lock.Enter",
+        "System.Threading.SemaphoreSlim.Wait",
+        "System.Threading.WaitHandle.WaitOne",
+        "System.Threading.Thread.Sleep",
+        "System.Threading.Thread.Join",
+    ];
+
+    public static IReadOnlyList<Finding> Compute(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads)
+    {
+        var findings = new List<Finding>();
+        PoolGrowth(facts, threads, findings);
+        Churn(threads, findings);
+        Leaks(threads, findings);
+        Books(facts, threads, findings);
+        Coverage(facts, findings);
+        return findings;
+    }
+
+    private static void PoolGrowth(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
+    {
+        var adjustments = facts.PoolAdjustments;
+        var workers = threads.Where(t => t.Role == Roles.ThreadPoolWorker).ToList();
+        if (adjustments.Count == 0 && workers.Count == 0)
+        {
+            return;
+        }
+
+        var starvation = adjustments.Count(a => a.Reason == PoolReasons.Starvation);
+        var blocking = adjustments.Count(a => a.Reason == PoolReasons.CooperativeBlocking);
+        var climbing = adjustments.Count(a => PoolReasons.IsHillClimbing(a.Reason));
+        var peak = adjustments.Count == 0 ? workers.Count : Math.Max(workers.Count, adjustments.Max(a => a.NewWorkerCount));
+        var details = new List<string>();
+        if (adjustments.Count > 0)
+        {
+            details.Add(string.Join(", ", adjustments.GroupBy(a => a.Reason).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} x{g.Count()}")));
+        }
+
+        if (starvation + blocking == 0)
+        {
+            findings.Add(new Finding("threadpool-growth", "info",
+                $"The thread pool ran {workers.Count} worker threads (target at most {peak}); its size was set by hill climbing only ({climbing} adjustments), which is normal.",
+                details));
+            return;
+        }
+
+        var blocked = BlockedStacks(facts, threads);
+        details.AddRange(blocked);
+        var why = (starvation, blocking) switch
+        {
+            (> 0, > 0) => $"starvation ({starvation} injections: queued work waited with every worker busy) and cooperative blocking ({blocking}: workers blocked waiting on tasks, i.e. sync-over-async)",
+            (> 0, _) => $"starvation ({starvation} injections: queued work waited with every worker busy)",
+            _ => $"cooperative blocking ({blocking} injections: workers blocked waiting on tasks, i.e. sync-over-async such as .Result or .Wait())",
+        };
+        findings.Add(new Finding("threadpool-starvation", "warning",
+            $"The thread pool grew to {peak} workers because of {why}. Blocked workers cost a thread each; make the blocking calls async.",
+            details));
+    }
+
+    /// <summary>Where the pool's workers were blocked, from their samples: the user frame above the blocking call.</summary>
+    private static List<string> BlockedStacks(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var t in threads.Where(t => t.Role == Roles.ThreadPoolWorker))
+        {
+            if (!facts.Threads.TryGetValue(t.OsThreadId, out var f))
+            {
+                continue;
+            }
+
+            foreach (var stack in f.Stacks.Values)
+            {
+                var frames = facts.Methods.ResolveStack(stack.Frames.Where(a => a != 0).ToArray());
+                var blockingAt = frames.Select((name, i) => (name, i)).FirstOrDefault(x => BlockingFrames.Any(b => x.name.StartsWith(b, StringComparison.Ordinal)));
+                if (blockingAt.name is null)
+                {
+                    continue;
+                }
+
+                var user = Frames.FirstUserFrame(frames.Skip(blockingAt.i)) ?? "(framework code)";
+                var key = $"{user} blocked in {ShortName(blockingAt.name)}";
+                counts[key] = counts.GetValueOrDefault(key) + stack.Count;
+            }
+        }
+
+        return counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(5)
+            .Select(kv => $"{kv.Key} ({kv.Value} samples)").ToList();
+    }
+
+    private static void Churn(IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
+    {
+        foreach (var group in threads.Where(t => t.Creator?.Site is not null && t.Category is Categories.User)
+                     .GroupBy(t => t.Creator!.Site!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var exited = group.Where(t => t.ExitedAtMs is not null && t.CreatedAtMs is not null).ToList();
+            if (exited.Count < ChurnMinThreads)
+            {
+                continue;
+            }
+
+            var lifetimes = exited.Select(t => t.ExitedAtMs!.Value - t.CreatedAtMs!.Value).Order().ToList();
+            var median = lifetimes[lifetimes.Count / 2];
+            if (median > ChurnMaxMedianLifetimeMs)
+            {
+                continue;
+            }
+
+            findings.Add(new Finding("thread-churn", "warning",
+                $"{group.Key} created {exited.Count} threads that lived a median {median.ToString("F1", CultureInfo.InvariantCulture)} ms each. Creating a thread costs far more than queuing work: use the thread pool (Task.Run) or one long-lived worker.",
+                [$"site: {group.Key}", $"threads created: {group.Count()}, exited: {exited.Count}, median lifetime {median.ToString("F1", CultureInfo.InvariantCulture)} ms"]));
+        }
+    }
+
+    private static void Leaks(IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
+    {
+        foreach (var group in threads.Where(t => t.Creator?.Site is not null && t.Category is Categories.User && t.AliveAtEnd)
+                     .GroupBy(t => t.Creator!.Site!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var alive = group.Where(t => t.CreatedAtMs is not null).ToList();
+            if (alive.Count < LeakMinThreads)
+            {
+                continue;
+            }
+
+            var spread = alive.Max(t => t.CreatedAtMs!.Value) - alive.Min(t => t.CreatedAtMs!.Value);
+            if (spread < LeakMinSpreadMs)
+            {
+                continue;
+            }
+
+            findings.Add(new Finding("thread-leak", "warning",
+                $"{group.Key} started {alive.Count} threads over {(spread / 1000).ToString("F1", CultureInfo.InvariantCulture)} s and none of them ended. If each call starts a thread that never stops, the count grows without bound.",
+                [$"site: {group.Key}", $"alive at end: {alive.Count}, first at {alive.Min(t => t.CreatedAtMs!.Value).ToString("F0", CultureInfo.InvariantCulture)} ms, last at {alive.Max(t => t.CreatedAtMs!.Value).ToString("F0", CultureInfo.InvariantCulture)} ms"]));
+        }
+    }
+
+    /// <summary>The books: every OS thread is in exactly one category; what nothing explains is listed, not hidden.</summary>
+    private static void Books(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
+    {
+        var unknown = threads.Where(t => t.Category == Categories.Unknown).ToList();
+        if (unknown.Count > 0)
+        {
+            findings.Add(new Finding("unexplained-threads", "warning",
+                $"{unknown.Count} thread(s) could not be attributed: the trace has no evidence of what they are.",
+                unknown.Take(20).Select(t => $"tid {t.OsThreadId}{(t.Name is null ? string.Empty : $" '{t.Name}'")}: {string.Join("; ", t.Evidence.Select(e => e.Detail).DefaultIfEmpty("only seen emitting unrelated events"))}").ToList()));
+        }
+
+        if (facts.Info.HasCensus)
+        {
+            var osAlive = threads.Count(t => t.Names.Count > 0 && t.AliveAtEnd);
+            findings.Add(new Finding("thread-books", "info",
+                $"The OS census saw {threads.Count(t => t.Names.Count > 0)} threads ({osAlive} alive at the end); each is in exactly one category below, {unknown.Count} unexplained.",
+                []));
+        }
+    }
+
+    private static void Coverage(TraceFacts facts, List<Finding> findings)
+    {
+        var info = facts.Info;
+        if (!info.HasCensus)
+        {
+            findings.Add(new Finding("no-census", "info",
+                "No OS thread census: threads the runtime did not create (native, runtime-internal) and exit times are invisible in EventPipe. Record with 'trace-threads collect' to see every OS thread.",
+                []));
+        }
+
+        if (!info.HasCreationEvents)
+        {
+            findings.Add(new Finding("no-creation-events", "info",
+                "The trace has no Thread/Creating events, so creators are unknown. Record with 'trace-threads collect', or enable the runtime provider's Threading keyword (0x10000) at Verbose.",
+                []));
+        }
+        else if (!info.HasRundown)
+        {
+            findings.Add(new Finding("no-rundown", "info",
+                "The trace has no rundown (the session was killed rather than stopped): framework frames in creation stacks may be missing.",
+                []));
+        }
+    }
+
+    private static string ShortName(string frame)
+    {
+        var lastDot = frame.LastIndexOf('.');
+        var prevDot = lastDot > 0 ? frame.LastIndexOf('.', lastDot - 1) : -1;
+        return prevDot >= 0 ? frame[(prevDot + 1)..] : frame;
+    }
+}

@@ -1,0 +1,360 @@
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.EventPipe;
+using Microsoft.Diagnostics.Tracing.Parsers;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+using TraceThreads.Model;
+
+namespace TraceThreads.Load;
+
+/// <summary>
+/// Reads a .nettrace/.netperf once, front to back, and turns the events that say something about threads into
+/// <see cref="TraceFacts"/>. It subscribes only to the events it needs, so TraceEvent skips decoding the rest.
+/// A stream that ends early (a truncated file) keeps everything read up to the cut and is marked partial.
+/// </summary>
+internal sealed class NetTraceReader
+{
+    private const int MaxFrames = 256;
+    private const int KeepLeafFrames = 40;
+    private const int KeepBottomFrames = 16;
+
+    private readonly TraceFacts _facts;
+    private readonly ulong[] _stackBuffer = new ulong[MaxFrames];
+    private readonly Dictionary<ulong, (int CreatorTid, double AtMs, ulong[] Stack)> _pendingCreations = [];
+    private long _events;
+    private bool _sawCreating;
+    private bool _sawRundown;
+    private bool _sawSamples;
+    private string? _commandLine;
+    private string? _os;
+    private string? _arch;
+    private string? _runtimeVersion;
+    private int? _processId;
+    private bool _sawRundownThreadList;
+
+    private NetTraceReader(TraceFacts facts) => _facts = facts;
+
+    public static TraceFacts Read(string path, string displayPath, CancellationToken cancellationToken)
+    {
+        var facts = new TraceFacts { Info = new TraceInfo { Path = displayPath, Format = "nettrace" } };
+        var reader = new NetTraceReader(facts);
+        EventPipeEventSource source;
+        try
+        {
+            source = new EventPipeEventSource(path);
+        }
+        catch (Exception ex) when (IsFormatError(ex))
+        {
+            throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is not a trace TraceEvent can read: {OneLine(ex.Message)}", ex);
+        }
+
+        using (source)
+        {
+            reader.Subscribe(source, cancellationToken);
+            var partialReason = (string?)null;
+            try
+            {
+                source.Process();
+            }
+            catch (OperationCanceledException)
+            {
+                throw;
+            }
+            catch (Exception ex) when (IsFormatError(ex))
+            {
+                if (reader._events == 0)
+                {
+                    throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' has no readable events: {OneLine(ex.Message)}", ex);
+                }
+
+                partialReason = $"the trace ends abruptly after {reader._events:N0} events ({OneLine(ex.Message)}); it was probably cut short while being written. Everything before the cut is reported.";
+            }
+
+            reader.Finish(source, partialReason);
+        }
+
+        return facts;
+    }
+
+    private void Subscribe(EventPipeEventSource source, CancellationToken cancellationToken)
+    {
+        var clr = source.Clr;
+        var rundown = new ClrRundownTraceEventParser(source);
+        var sampler = new SampleProfilerTraceEventParser(source);
+
+        source.AllEvents += e =>
+        {
+            if ((++_events & 0xFFFF) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (e.ThreadID > 0)
+            {
+                _facts.Thread(e.ThreadID).Touch(e.TimeStampRelativeMSec);
+            }
+
+            if (_processId is null && e.ProcessID > 0)
+            {
+                _processId = e.ProcessID;
+            }
+        };
+
+        // Thread/Creating fires on the creating thread with the creation stack; Thread/Running and
+        // AppDomainResourceManagement/ThreadCreated fire on the new thread. All carry the runtime's Thread* as ID.
+        // Verified on .NET 8-10 (Linux); .NET Core 3.x emits ThreadCreated without Thread/Creating.
+        clr.ThreadCreating += e =>
+        {
+            _sawCreating = true;
+            var n = EventStackReader.Read(e, _stackBuffer);
+            _pendingCreations[e.ThreadStartWorkID] = (e.ThreadID, e.TimeStampRelativeMSec, _stackBuffer.AsSpan(0, n).ToArray());
+        };
+        clr.ThreadRunning += e => Join(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec);
+        clr.AppDomainResourceManagementThreadCreated += e =>
+        {
+            var osTid = e.OSThreadID != 0 ? (int)e.OSThreadID : e.ThreadID;
+            var t = _facts.Thread(osTid);
+            t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
+            t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
+            Join((ulong)e.ManagedThreadID, osTid, e.TimeStampRelativeMSec);
+        };
+        clr.AppDomainResourceManagementThreadTerminated += e =>
+        {
+            foreach (var t in _facts.Threads.Values)
+            {
+                if (t.RuntimeThreadPointer == (ulong)e.ManagedThreadID)
+                {
+                    t.TerminatedAtMs = e.TimeStampRelativeMSec;
+                }
+            }
+        };
+
+        // Rundown lists every managed thread alive at the end, which covers threads created before an attach.
+        rundown.LoaderThreadDCStop += e =>
+        {
+            MarkRundown(e);
+            _sawRundownThreadList = true;
+            var osTid = (int)e.OSThreadID;
+            if (osTid == 0)
+            {
+                return;
+            }
+
+            var t = _facts.Thread(osTid);
+            t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
+            t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
+            t.RuntimeThreadPointer ??= (ulong)e.ManagedThreadID;
+            t.InRundownThreadList = true;
+        };
+
+        clr.ThreadPoolWorkerThreadStart += e => Signal(e, Signals.PoolWorkerStart);
+        clr.ThreadPoolWorkerThreadStop += e => Signal(e, Signals.PoolWorkerStop);
+        clr.ThreadPoolWorkerThreadWait += e => Signal(e, Signals.PoolWorkerWait);
+        clr.ThreadPoolWorkerThreadRetirementStart += e => Signal(e, Signals.PoolWorkerRetirement);
+        clr.ThreadPoolWorkerThreadAdjustmentAdjustment += e =>
+        {
+            // TraceEvent's enum stops at 7 (ThreadTimedOut); .NET 6+ also sends 8 = CooperativeBlocking, so decode raw.
+            var reason = PoolReasons.Name((int)e.Reason);
+            Signal(e, Signals.PoolAdjustment, reason);
+            _facts.PoolAdjustments.Add(new PoolAdjustment(e.TimeStampRelativeMSec, (int)e.NewWorkerThreadCount, reason, e.AverageThroughput));
+        };
+        clr.ThreadPoolMinMaxThreads += e =>
+        {
+            _facts.MinWorkerThreads = e.MinWorkerThreads;
+            _facts.MaxWorkerThreads = e.MaxWorkerThreads;
+        };
+        clr.IOThreadCreationStart += e => Signal(e, Signals.IoThreadCreate);
+        clr.IOThreadRetirementStart += e => Signal(e, Signals.IoThreadRetire);
+
+        // GC threads of server GC and the background GC thread are made by the GC itself, with no ThreadCreated;
+        // the GC events they emit (mark phases, per-heap work) are what names them.
+        clr.GCCreateConcurrentThread += e => Signal(e, Signals.GcCreateConcurrentThread);
+        clr.GCStart += e => Signal(e, Signals.GcStart);
+        clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
+
+        clr.MethodLoadVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        rundown.MethodDCStopVerbose += e =>
+        {
+            MarkRundown(e);
+            _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        };
+        rundown.MethodDCStartVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        rundown.RuntimeStart += OnRuntime;
+        clr.RuntimeStart += OnRuntime;
+
+        source.Dynamic.AddCallbackForProviderEvent("Microsoft-DotNETCore-EventPipe", "ProcessInfo", e =>
+        {
+            _commandLine = e.PayloadByName("CommandLine") as string;
+            _os = e.PayloadByName("OSInformation") as string;
+            _arch = e.PayloadByName("ArchInformation") as string;
+            if (e.ThreadID > 0)
+            {
+                _facts.Thread(e.ThreadID).Signal(Signals.ProcessInfo, e.TimeStampRelativeMSec);
+            }
+        });
+
+        sampler.ThreadSample += e =>
+        {
+            _sawSamples = true;
+            var t = _facts.Thread(e.ThreadID);
+            t.SampleCount++;
+            var n = EventStackReader.Read(e, _stackBuffer);
+            if (n > 0)
+            {
+                AddSampledStack(t, _stackBuffer.AsSpan(0, n));
+            }
+        };
+    }
+
+    private void MarkRundown(TraceEvent e)
+    {
+        _sawRundown = true;
+        if (e.ThreadID > 0)
+        {
+            _facts.Thread(e.ThreadID).Signal(Signals.Rundown, e.TimeStampRelativeMSec);
+        }
+    }
+
+    private void OnRuntime(RuntimeInformationTraceData e)
+    {
+        _runtimeVersion ??= RuntimeVersionFrom(e.RuntimeDllPath)
+            ?? $"{e.VMMajorVersion}.{e.VMMinorVersion}.{e.VMBuildNumber}";
+    }
+
+    private void Join(ulong runtimeThread, int osTid, double atMs)
+    {
+        var t = _facts.Thread(osTid);
+        t.RuntimeThreadPointer ??= runtimeThread;
+        t.StartedAtMs ??= atMs;
+        if (_pendingCreations.Remove(runtimeThread, out var creation))
+        {
+            t.CreatingAtMs = creation.AtMs;
+            t.CreatorOsThreadId = creation.CreatorTid;
+            t.CreationStack = creation.Stack;
+        }
+    }
+
+    private void Signal(TraceEvent e, string name, string? detail = null)
+    {
+        if (e.ThreadID > 0)
+        {
+            _facts.Thread(e.ThreadID).Signal(name, e.TimeStampRelativeMSec, detail);
+        }
+    }
+
+    private static void AddSampledStack(ThreadFacts t, ReadOnlySpan<ulong> frames)
+    {
+        var hash = Hash(frames);
+        if (t.Stacks.TryGetValue(hash, out var known))
+        {
+            known.Count++;
+            return;
+        }
+
+        if (t.Stacks.Count >= ThreadFacts.MaxDistinctStacks)
+        {
+            t.StacksDropped++;
+            return;
+        }
+
+        ulong[] kept;
+        if (frames.Length <= KeepLeafFrames + KeepBottomFrames)
+        {
+            kept = frames.ToArray();
+        }
+        else
+        {
+            kept = new ulong[KeepLeafFrames + 1 + KeepBottomFrames];
+            frames[..KeepLeafFrames].CopyTo(kept);
+            frames[^KeepBottomFrames..].CopyTo(kept.AsSpan(KeepLeafFrames + 1));
+        }
+
+        t.Stacks[hash] = new SampledStack(kept) { Count = 1 };
+    }
+
+    private static ulong Hash(ReadOnlySpan<ulong> frames)
+    {
+        var h = 14695981039346656037UL;
+        foreach (var f in frames)
+        {
+            h = (h ^ f) * 1099511628211UL;
+        }
+
+        return h ^ (ulong)frames.Length;
+    }
+
+    private void Finish(EventPipeEventSource source, string? partialReason)
+    {
+        if (partialReason is not null)
+        {
+            _facts.Warnings.Add(partialReason);
+        }
+
+        if (_pendingCreations.Count > 0)
+        {
+            // A Thread/Creating with no Running/ThreadCreated: the thread started after the trace ended, or never.
+            foreach (var (_, c) in _pendingCreations)
+            {
+                _facts.Warnings.Add($"thread creation at {c.AtMs:F1} ms by OS thread {c.CreatorTid} has no matching start in the trace (the thread started after the trace ended).");
+            }
+        }
+
+        var start = source.SessionStartTime;
+        _facts.Info = _facts.Info with
+        {
+            ProcessId = ProcessIdOf(source) ?? _processId,
+            CommandLine = _commandLine,
+            ProcessName = ProcessNames.FromCommandLine(_commandLine),
+            Os = _os,
+            Architecture = _arch,
+            RuntimeVersion = _runtimeVersion,
+            StartUtc = start == default ? null : start.ToUniversalTime(),
+            DurationMs = Math.Max(0, source.SessionEndTimeRelativeMSec),
+            EventCount = _events,
+            EventsLost = source.EventsLost,
+            IsPartial = partialReason is not null,
+            HasCreationEvents = _sawCreating,
+            HasRundown = _sawRundown,
+            HasSamples = _sawSamples,
+            HasRundownThreadList = _sawRundownThreadList,
+        };
+    }
+
+    private static int? ProcessIdOf(EventPipeEventSource source)
+    {
+        if (source.HeaderKeyValuePairs.TryGetValue("ProcessId", out var v) && int.TryParse(v, out var pid))
+        {
+            return pid;
+        }
+
+        // Before nettrace V6 the pid is not in the header; every event carries it instead (see the AllEvents hook).
+        return null;
+    }
+
+    internal static string? RuntimeVersionFrom(string? runtimeDllPath)
+    {
+        if (string.IsNullOrEmpty(runtimeDllPath))
+        {
+            return null;
+        }
+
+        var parts = runtimeDllPath.Replace('\\', '/').Split('/');
+        for (var i = 0; i + 1 < parts.Length; i++)
+        {
+            if (parts[i].Equals("Microsoft.NETCore.App", StringComparison.OrdinalIgnoreCase))
+            {
+                return parts[i + 1];
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsFormatError(Exception ex) =>
+        ex is FormatException or EndOfStreamException or InvalidOperationException or IOException or ArgumentException
+            or NotSupportedException or IndexOutOfRangeException or OverflowException or InvalidDataException
+        || ex.GetType().Name.Contains("Serialization", StringComparison.Ordinal)
+        || ex.GetType().Name.Contains("UnsupportedFormat", StringComparison.Ordinal)
+        || ex.Message.Contains("Read past end of stream", StringComparison.OrdinalIgnoreCase);
+
+    private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
+}

@@ -1,0 +1,129 @@
+using TraceThreads.Model;
+
+namespace TraceThreads.Load;
+
+/// <summary>How often, and from when, a thread emitted one kind of event.</summary>
+internal sealed class SignalCount
+{
+    public int Count;
+    public double FirstMs;
+    public double LastMs;
+    /// <summary>An optional payload detail of the first occurrence (e.g. an adjustment reason).</summary>
+    public string? Detail;
+}
+
+/// <summary>A distinct sampled stack of one thread. Long stacks keep their leaf and bottom ends, joined by a 0 frame.</summary>
+internal sealed class SampledStack(ulong[] frames)
+{
+    public ulong[] Frames { get; } = frames;
+    public int Count;
+}
+
+/// <summary>
+/// Everything the loaders learned about one OS thread. Filled once, by the loaders; every later stage reads it.
+/// Bounded in size whatever the trace length: counters and a capped set of distinct stacks, never per-event lists.
+/// </summary>
+internal sealed class ThreadFacts(int osThreadId)
+{
+    public const int MaxDistinctStacks = 48;
+
+    public int OsThreadId { get; } = osThreadId;
+    public int? ManagedThreadId;
+    public ulong? RuntimeThreadPointer;
+    public int? CreatedFlags;
+
+    // From Thread/Creating on the creator, joined by the runtime's Thread* ID.
+    public double? CreatingAtMs;
+    public int? CreatorOsThreadId;
+    public ulong[]? CreationStack;
+
+    // From Thread/Running or ThreadCreated on the thread itself.
+    public double? StartedAtMs;
+    public double? TerminatedAtMs;
+    public bool InRundownThreadList;
+
+    // Any event the thread emitted (samples included).
+    public double? FirstEventMs;
+    public double? LastEventMs;
+    public long EventCount;
+    public long SampleCount;
+    public readonly Dictionary<string, SignalCount> Signals = new(StringComparer.Ordinal);
+    public readonly Dictionary<ulong, SampledStack> Stacks = [];
+    public long StacksDropped;
+
+    // From the OS census.
+    public bool InCensus;
+    public bool CensusInitial;
+    public double? CensusFirstSeenMs;
+    public double? CensusLastSeenMs;
+    public double? CensusExitMs;
+    public readonly List<ThreadName> CensusNames = [];
+    public double? CpuMs;
+    public string? State;
+
+    public void Touch(double atMs)
+    {
+        EventCount++;
+        if (FirstEventMs is null || atMs < FirstEventMs)
+        {
+            FirstEventMs = atMs;
+        }
+
+        if (LastEventMs is null || atMs > LastEventMs)
+        {
+            LastEventMs = atMs;
+        }
+    }
+
+    public void Signal(string name, double atMs, string? detail = null)
+    {
+        if (!Signals.TryGetValue(name, out var s))
+        {
+            Signals[name] = s = new SignalCount { FirstMs = atMs, Detail = detail };
+        }
+
+        s.Count++;
+        s.LastMs = atMs;
+    }
+
+    public bool Has(string signal) => Signals.ContainsKey(signal);
+}
+
+/// <summary>The whole of what was loaded: per-thread facts, pool history, method names, and what is known of the trace.</summary>
+internal sealed class TraceFacts
+{
+    public required TraceInfo Info { get; set; }
+    public Dictionary<int, ThreadFacts> Threads { get; } = [];
+    public List<PoolAdjustment> PoolAdjustments { get; } = [];
+    public MethodMap Methods { get; } = new();
+    public List<string> Warnings { get; } = [];
+    public int? MinWorkerThreads { get; set; }
+    public int? MaxWorkerThreads { get; set; }
+
+    public ThreadFacts Thread(int osThreadId)
+    {
+        if (!Threads.TryGetValue(osThreadId, out var t))
+        {
+            Threads[osThreadId] = t = new ThreadFacts(osThreadId);
+        }
+
+        return t;
+    }
+}
+
+/// <summary>Event names recorded as per-thread signals; rules match on these constants, never on raw strings.</summary>
+internal static class Signals
+{
+    public const string PoolWorkerStart = "ThreadPoolWorkerThread/Start";
+    public const string PoolWorkerStop = "ThreadPoolWorkerThread/Stop";
+    public const string PoolWorkerWait = "ThreadPoolWorkerThread/Wait";
+    public const string PoolWorkerRetirement = "ThreadPoolWorkerThread/Retirement";
+    public const string PoolAdjustment = "ThreadPoolWorkerThreadAdjustment";
+    public const string IoThreadCreate = "IOThreadCreate";
+    public const string IoThreadRetire = "IOThreadRetire";
+    public const string GcCreateConcurrentThread = "GC/CreateConcurrentThread";
+    public const string GcWork = "GC/Mark";
+    public const string GcStart = "GC/Start";
+    public const string Rundown = "Rundown";
+    public const string ProcessInfo = "EventPipe/ProcessInfo";
+}

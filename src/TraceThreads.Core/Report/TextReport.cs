@@ -1,0 +1,200 @@
+using System.Globalization;
+using TraceThreads.Model;
+
+namespace TraceThreads.Report;
+
+/// <param name="Width">Line width to fit (a terminal's); null when redirected: nothing is cut.</param>
+/// <param name="AllThreads">List every thread instead of collapsing large groups of alike threads.</param>
+/// <param name="AllEvidence">Show every piece of evidence per thread, not just the deciding one.</param>
+public sealed record TextReportOptions(int? Width = 80, bool AllThreads = false, bool AllEvidence = false);
+
+/// <summary>
+/// The report a person reads first: header, the summary tree with one sentence of "why" per role, findings, then the
+/// per-thread table. Plain ASCII, invariant culture, and every string from the trace goes through <see cref="TerminalText"/>.
+/// </summary>
+public static class TextReport
+{
+    private const int CollapseAbove = 8;
+    private const int CollapseKeep = 5;
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static void Write(AnalysisResult result, TextWriter w, TextReportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(w);
+        options ??= new TextReportOptions();
+        var width = options.Width;
+        WriteHeader(result, w);
+        WriteSummary(result, w, width);
+        WriteFindings(result, w, width);
+        WriteTable(result, w, options);
+    }
+
+    private static void WriteHeader(AnalysisResult r, TextWriter w)
+    {
+        var t = r.Trace;
+        var process = TerminalText.Escape(t.ProcessName ?? "unknown process");
+        var pid = t.ProcessId is null ? string.Empty : $" (pid {t.ProcessId})";
+        var runtime = t.RuntimeVersion is null ? "runtime version unknown" : $".NET {t.RuntimeVersion}";
+        var os = string.Join(' ', new[] { t.Os, t.Architecture }.Where(s => !string.IsNullOrEmpty(s)).Select(TerminalText.Escape));
+        w.WriteLine($"trace-threads: {process}{pid}, {runtime}{(os.Length > 0 ? ", " + os : string.Empty)}");
+        w.WriteLine($"trace: {TerminalText.Escape(Path.GetFileName(t.Path))}, {Seconds(t.DurationMs)}, {t.EventCount.ToString("N0", Inv)} events{(t.EventsLost > 0 ? $" ({t.EventsLost.ToString("N0", Inv)} LOST)" : string.Empty)}, census: {(t.HasCensus ? "yes" : "no")}");
+        if (t.IsPartial)
+        {
+            w.WriteLine("PARTIAL: this trace was cut short; the report covers what was recorded.");
+        }
+
+        foreach (var warning in r.Warnings)
+        {
+            w.WriteLine($"warning: {TerminalText.Escape(warning)}");
+        }
+
+        w.WriteLine();
+    }
+
+    private static void WriteSummary(AnalysisResult r, TextWriter w, int? width)
+    {
+        var all = Summary.Count(r.Threads);
+        w.WriteLine($"THREADS: {all.Total} seen, {all.AliveAtEnd} alive at the end, {all.Exited} exited, {all.Created} created during the trace");
+        w.WriteLine();
+        w.WriteLine($"{"category / role / creator site",-46} {"threads",7} {"created",7} {"alive",6} {"exited",6}");
+        foreach (var category in Summary.Tree(r.Threads))
+        {
+            Row(w, category.Key, category.Counts);
+            foreach (var role in category.Children)
+            {
+                Row(w, "  " + role.Key, role.Counts);
+                foreach (var line in Wrap(Roles.Why(role.Key), (width ?? 120) - 6))
+                {
+                    w.WriteLine($"      {line}");
+                }
+
+                foreach (var site in role.Children)
+                {
+                    Row(w, "    " + TerminalText.Escape(site.Key), site.Counts);
+                }
+            }
+        }
+
+        w.WriteLine();
+    }
+
+    private static void Row(TextWriter w, string label, GroupCount c)
+    {
+        if (label.Length > 46)
+        {
+            w.WriteLine(label);
+            label = string.Empty;
+        }
+
+        w.WriteLine($"{label,-46} {c.Total,7} {c.Created,7} {c.AliveAtEnd,6} {c.Exited,6}");
+    }
+
+    private static void WriteFindings(AnalysisResult r, TextWriter w, int? width)
+    {
+        if (r.Findings.Count == 0)
+        {
+            return;
+        }
+
+        w.WriteLine("FINDINGS");
+        foreach (var f in r.Findings.OrderBy(f => f.Severity == "warning" ? 0 : 1))
+        {
+            var mark = f.Severity == "warning" ? "!" : "-";
+            var lines = Wrap(TerminalText.Escape(f.Message), (width ?? 120) - 4);
+            w.WriteLine($" {mark} [{f.Id}] {lines[0]}");
+            foreach (var line in lines.Skip(1))
+            {
+                w.WriteLine($"     {line}");
+            }
+
+            foreach (var d in f.Details)
+            {
+                w.WriteLine($"     * {TerminalText.Escape(d)}");
+            }
+        }
+
+        w.WriteLine();
+    }
+
+    private static void WriteTable(AnalysisResult r, TextWriter w, TextReportOptions o)
+    {
+        w.WriteLine($"{"TID",7} {"MID",5}  {"NAME",-15}  {"CATEGORY/ROLE",-29} {"CREATED",8} {"EXITED",8}  CREATOR");
+        var rows = r.Threads.OrderBy(t => Categories.All.ToList().IndexOf(t.Category)).ThenBy(t => t.Role, StringComparer.Ordinal)
+            .ThenBy(t => t.CreatedAtMs ?? -1).ThenBy(t => t.OsThreadId).ToList();
+        foreach (var group in rows.GroupBy(t => (t.Role, Site: t.Creator?.Site)))
+        {
+            var list = group.ToList();
+            var shown = !o.AllThreads && list.Count > CollapseAbove ? list.Take(CollapseKeep).ToList() : list;
+            foreach (var t in shown)
+            {
+                WriteThreadRow(w, t, o);
+            }
+
+            if (shown.Count < list.Count)
+            {
+                var rest = list.Skip(shown.Count).ToList();
+                w.WriteLine($"{string.Empty,7} ... {rest.Count} more {group.Key.Role} threads{(group.Key.Site is null ? string.Empty : " from " + TerminalText.Escape(group.Key.Site))} ({rest.Count(t => t.AliveAtEnd)} alive, {rest.Count(t => !t.AliveAtEnd)} exited); --all-threads lists them");
+            }
+        }
+    }
+
+    private static void WriteThreadRow(TextWriter w, ThreadLifetime t, TextReportOptions o)
+    {
+        var name = Fit(TerminalText.Escape(t.Name ?? "-"), 15);
+        var role = Fit($"{t.Category}/{t.Role}", 29);
+        var creator = t.Creator is null
+            ? "-"
+            : $"{(t.Creator.OsThreadId is null ? "?" : t.Creator.OsThreadId.Value.ToString(Inv))} {TerminalText.Escape(t.Creator.Site ?? "(runtime)")}";
+        var line = $"{t.OsThreadId,7} {(t.ManagedThreadId?.ToString(Inv) ?? "-"),5}  {name,-15}  {role,-29} {Ms(t.CreatedAtMs),8} {Ms(t.ExitedAtMs),8}  {creator}";
+        w.WriteLine(o.Width is { } width && line.Length > width ? Fit(line, width) : line);
+
+        var evidence = t.Evidence.Where(e => e.Role is not null).OrderByDescending(e => e.Role == t.Role).ThenByDescending(e => e.Weight).ToList();
+        var notes = t.Evidence.Where(e => e.Role is null).ToList();
+        if (o.AllEvidence)
+        {
+            foreach (var e in evidence.Concat(notes))
+            {
+                w.WriteLine($"{string.Empty,15}{(e.Role is null ? "note" : e.Role == t.Role ? "because" : "against")}: {TerminalText.Escape(e.Detail)} [{e.Rule}{(e.Role is null ? string.Empty : $" {e.Role} +{e.Weight}")}]");
+            }
+        }
+        else if (evidence.Count > 0)
+        {
+            var more = evidence.Count + notes.Count - 1;
+            var because = $"{string.Empty,15}because: {TerminalText.Escape(evidence[0].Detail)}{(more > 0 ? $" (+{more} more)" : string.Empty)}";
+            w.WriteLine(o.Width is { } width2 && because.Length > width2 ? Fit(because, width2) : because);
+        }
+        else
+        {
+            w.WriteLine($"{string.Empty,15}because: nothing in the trace explains it");
+        }
+    }
+
+    private static string Ms(double? ms) => ms is null ? "-" : ms.Value.ToString("F1", Inv);
+
+    private static string Seconds(double ms) => (ms / 1000).ToString("F2", Inv) + " s";
+
+    private static string Fit(string s, int width) => s.Length <= width ? s : string.Concat(s.AsSpan(0, Math.Max(0, width - 3)), "...");
+
+    private static List<string> Wrap(string text, int width)
+    {
+        width = Math.Max(20, width);
+        var lines = new List<string>();
+        var current = string.Empty;
+        foreach (var word in text.Split(' '))
+        {
+            if (current.Length > 0 && current.Length + 1 + word.Length > width)
+            {
+                lines.Add(current);
+                current = word;
+            }
+            else
+            {
+                current = current.Length == 0 ? word : current + " " + word;
+            }
+        }
+
+        lines.Add(current);
+        return lines;
+    }
+}
