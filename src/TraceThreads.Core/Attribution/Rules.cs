@@ -249,6 +249,12 @@ internal sealed class NativeThreadRule : IAttributionRule
             return;
         }
 
+        // The runtime names its own native threads ".NET ..."; those are the runtime's, not a library's.
+        if (t.OsNames.Count > 0 && OsThreadNames.IsRuntimeStyle(t.OsNames[^1]))
+        {
+            return;
+        }
+
         if (t.Trace.Info.HasCreationEvents || t.Trace.Info.HasRundown)
         {
             var why = t.Trace.Info.HasRundown

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using TraceThreads.Tests.Infrastructure;
+
+namespace TraceThreads.Tests.Cli;
+
+/// <summary>Parsing, help and every named exit code of analyze, in-process.</summary>
+public class CliTests
+{
+    [Fact]
+    public async Task Help_lists_commands_and_teaches_analyze_with_examples()
+    {
+        var root = await Infrastructure.Cli.RunAsync("--help");
+        Assert.Equal(0, root.ExitCode);
+        Assert.Contains("analyze", root.Stdout, StringComparison.Ordinal);
+        Assert.Contains("collect", root.Stdout, StringComparison.Ordinal);
+
+        var analyze = await Infrastructure.Cli.RunAsync("analyze", "--help");
+        Assert.Equal(0, analyze.ExitCode);
+        Assert.Contains("--format", analyze.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Examples:", analyze.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unknown_option_is_a_usage_error_with_one_line_and_no_stack()
+    {
+        var r = await Infrastructure.Cli.RunAsync("analyze", "x.nettrace", "--bogus");
+        Assert.Equal((int)ExitCode.UsageError, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_format_value_is_a_usage_error()
+    {
+        var r = await Infrastructure.Cli.RunAsync("analyze", "x.nettrace", "--format", "xml");
+        Assert.Equal((int)ExitCode.UsageError, r.ExitCode);
+    }
+
+    [Fact]
+    public async Task Missing_file_is_input_not_found()
+    {
+        var r = await Infrastructure.Cli.RunAsync("analyze", "/no/such/file.nettrace");
+        Assert.Equal((int)ExitCode.InputNotFound, r.ExitCode);
+        Assert.Single(r.Stderr.Trim().Split('\n'));
+        Assert.Contains("does not exist", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Directory_is_input_not_found()
+    {
+        var r = await Infrastructure.Cli.RunAsync("analyze", Path.GetTempPath());
+        Assert.Equal((int)ExitCode.InputNotFound, r.ExitCode);
+        Assert.Contains("is a directory", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Empty_file_is_invalid_trace()
+    {
+        var path = Path.GetTempFileName();
+        var r = await Infrastructure.Cli.RunAsync("analyze", path);
+        Assert.Equal((int)ExitCode.InvalidTrace, r.ExitCode);
+        Assert.Contains("empty", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Text_file_is_invalid_trace()
+    {
+        var path = Path.GetTempFileName();
+        await File.WriteAllTextAsync(path, "hello, I am not a trace\n");
+        var r = await Infrastructure.Cli.RunAsync("analyze", path);
+        Assert.Equal((int)ExitCode.InvalidTrace, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Nettrace_magic_followed_by_garbage_is_invalid_trace_not_a_crash()
+    {
+        var path = Path.GetTempFileName();
+        var bytes = new byte[4096];
+        new Random(7).NextBytes(bytes);
+        "Nettrace"u8.CopyTo(bytes);
+        await File.WriteAllBytesAsync(path, bytes);
+        var r = await Infrastructure.Cli.RunAsync("analyze", path);
+        Assert.Equal((int)ExitCode.InvalidTrace, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Etl_by_name_is_unsupported_format_for_now()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tt-{Guid.NewGuid():N}.etl");
+        await File.WriteAllBytesAsync(path, new byte[128]);
+        var r = await Infrastructure.Cli.RunAsync("analyze", path);
+        Assert.Equal((int)ExitCode.UnsupportedFormat, r.ExitCode);
+        Assert.Contains("coming", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_explicit_census_is_input_not_found()
+    {
+        var trace = Directory.GetFiles(TestEnv.SampleTraces, "*.nettrace").First();
+        var r = await Infrastructure.Cli.RunAsync("analyze", trace, "--census", "/no/such/census.jsonl");
+        Assert.Equal((int)ExitCode.InputNotFound, r.ExitCode);
+    }
+
+    [Fact]
+    public async Task Json_to_file_and_stdout_agree()
+    {
+        var trace = Directory.GetFiles(TestEnv.SampleTraces, "*.nettrace").First();
+        var file = Path.GetTempFileName();
+        var toFile = await Infrastructure.Cli.RunAsync("analyze", trace, "-f", "json", "-o", file);
+        var toStdout = await Infrastructure.Cli.RunAsync("analyze", trace, "-f", "json");
+        Assert.Equal(0, toFile.ExitCode);
+        Assert.Equal(0, toStdout.ExitCode);
+        using var a = JsonDocument.Parse(await File.ReadAllTextAsync(file));
+        using var b = JsonDocument.Parse(toStdout.Stdout);
+        Assert.Equal(a.RootElement.GetProperty("threads").GetArrayLength(), b.RootElement.GetProperty("threads").GetArrayLength());
+    }
+
+    [Fact]
+    public void Exit_code_mapping_is_partial_only_for_cut_traces()
+    {
+        var ok = new Model.AnalysisResult(new Model.TraceInfo { Path = "a", Format = "nettrace" }, [], [], [], []);
+        Assert.Equal(ExitCode.Ok, TraceThreads.Cli.ExitCodes.ForAnalysis(ok));
+        var partial = ok with { Trace = ok.Trace with { IsPartial = true } };
+        Assert.Equal(ExitCode.PartialTrace, TraceThreads.Cli.ExitCodes.ForAnalysis(partial));
+    }
+
+    [Fact]
+    public void Exit_codes_are_stable_numbers()
+    {
+        // Scripts depend on these; README documents them. Renumbering is a breaking change.
+        Assert.Equal(0, (int)ExitCode.Ok);
+        Assert.Equal(2, (int)ExitCode.UsageError);
+        Assert.Equal(3, (int)ExitCode.InputNotFound);
+        Assert.Equal(4, (int)ExitCode.InvalidTrace);
+        Assert.Equal(5, (int)ExitCode.UnsupportedFormat);
+        Assert.Equal(6, (int)ExitCode.PartialTrace);
+        Assert.Equal(130, (int)ExitCode.Interrupted);
+    }
+}

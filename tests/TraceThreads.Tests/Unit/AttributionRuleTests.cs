@@ -1,0 +1,231 @@
+using TraceThreads.Load;
+using TraceThreads.Model;
+using TraceThreads.Tests.Infrastructure;
+
+namespace TraceThreads.Tests.Unit;
+
+/// <summary>Each attribution rule on a synthetic event sequence shaped like what .NET 10 emits.</summary>
+public class AttributionRuleTests
+{
+    private const string StartCore = "System.Threading.Thread.StartCore";
+
+    private static ThreadLifetime Only(AnalysisResult r, int tid) => r.Threads.Single(t => t.OsThreadId == tid);
+
+    [Fact]
+    public void Main_thread_is_the_thread_whose_id_is_the_pid()
+    {
+        var b = new FactsBuilder(pid: 100);
+        b.Thread(100, 1).Touch(1);
+        var t = Only(b.Run(), 100);
+        Assert.Equal(("runtime", "main"), (t.Category, t.Role));
+        Assert.Contains(t.Evidence, e => e.Rule == "main-thread");
+    }
+
+    [Fact]
+    public void User_thread_creator_site_is_the_first_user_frame_with_lambdas_mapped_to_their_method()
+    {
+        var b = new FactsBuilder();
+        b.Created(101, 5, 100, 10, StartCore, "MyApp.Workers+<>c.<StartAll>b__0_0", "MyApp.Program.Main");
+        var t = Only(b.Run(), 101);
+        Assert.Equal(("user", "user-thread"), (t.Category, t.Role));
+        Assert.Equal("MyApp.Workers.StartAll", t.Creator!.Site);
+        Assert.Equal(100, t.Creator.OsThreadId);
+        Assert.Equal(10, t.CreatedAtMs);
+    }
+
+    [Theory]
+    [InlineData("System.Threading.PortableThreadPool+WorkerThread.MaybeAddWorkingWorker", "threadpool", "threadpool-worker")]
+    [InlineData("System.Threading.PortableThreadPool+GateThread.CreateGateThread", "threadpool", "threadpool-gate")]
+    [InlineData("System.Threading.PortableThreadPool+WaitThread..ctor", "threadpool", "threadpool-wait")]
+    [InlineData("System.Threading.TimerQueue.InitializeScheduledTimerManager_Locked", "threadpool", "timer")]
+    [InlineData("System.Net.Sockets.SocketAsyncEngine..ctor", "io", "sockets-engine")]
+    [InlineData("System.IO.FileSystemWatcher+RunningInstance.Start", "io", "file-watcher")]
+    [InlineData("System.Threading.Tasks.Task.ScheduleAndStart", "user", "long-running-task")]
+    public void Creation_stack_framework_frame_decides_the_role(string creatorFrame, string category, string role)
+    {
+        var b = new FactsBuilder();
+        b.Created(101, 5, 100, 10, StartCore, creatorFrame, "MyApp.Program.Main");
+        var t = Only(b.Run(), 101);
+        Assert.Equal((category, role), (t.Category, t.Role));
+        Assert.Equal("MyApp.Program.Main", t.Creator!.Site);
+    }
+
+    [Theory]
+    [InlineData("System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", "threadpool-worker")]
+    [InlineData("System.Threading.PortableThreadPool+GateThread.GateThreadStart", "threadpool-gate")]
+    [InlineData("System.Threading.TimerQueue.TimerThread", "timer")]
+    [InlineData("System.Net.Sockets.SocketAsyncEngine.EventLoop", "sockets-engine")]
+    [InlineData("System.IO.FileSystemWatcher+RunningInstance.ProcessEvents", "file-watcher")]
+    [InlineData("System.Threading.Tasks.Task.ExecuteWithThreadLocal", "long-running-task")]
+    public void Start_routine_from_samples_decides_the_role_when_creation_was_not_traced(string routine, string role)
+    {
+        var b = new FactsBuilder(creationEvents: false);
+        var t = b.Thread(102, 7);
+        b.Sample(t, 5, "System.Threading.WaitHandle.WaitOneNoCheck", routine, "System.Threading.Thread.StartCallback");
+        var result = Only(b.Run(), 102);
+        Assert.Equal(role, result.Role);
+        Assert.Contains(result.Evidence, e => e.Rule == "start-routine");
+    }
+
+    [Fact]
+    public void User_start_routine_is_reported_as_source_method()
+    {
+        var b = new FactsBuilder(creationEvents: false);
+        var t = b.Thread(102, 7);
+        b.Sample(t, 3, "System.Threading.Thread.Sleep", "MyApp.Poller+<>c.<Run>b__2_0", "System.Threading.Thread+StartHelper.Callback",
+            "System.Threading.ExecutionContext.RunInternal", "System.Threading.Thread.StartCallback");
+        var result = Only(b.Run(), 102);
+        Assert.Equal("user-thread", result.Role);
+        Assert.Equal("MyApp.Poller.Run", result.StartRoutine);
+    }
+
+    [Fact]
+    public void Pool_worker_events_alone_make_a_worker()
+    {
+        var b = new FactsBuilder(creationEvents: false);
+        b.Thread(103).Signal(Signals.PoolWorkerStart, 5);
+        Assert.Equal("threadpool-worker", Only(b.Run(), 103).Role);
+    }
+
+    [Fact]
+    public void Finalizer_flag_on_ThreadCreated()
+    {
+        var b = new FactsBuilder();
+        var t = b.Thread(104, 2);
+        t.CreatedFlags = 2;
+        t.StartedAtMs = 1;
+        Assert.Equal(("runtime", "finalizer"), (Only(b.Run(), 104).Category, Only(b.Run(), 104).Role));
+    }
+
+    [Fact]
+    public void Server_gc_thread_is_found_by_gc_events_without_a_managed_thread()
+    {
+        var b = new FactsBuilder();
+        b.Thread(105).Signal(Signals.GcWork, 20);
+        b.Census(105, 1, null, ".NET Server GC");
+        var t = Only(b.Run(), 105);
+        Assert.Equal(("runtime", "gc-server"), (t.Category, t.Role));
+        Assert.Contains(t.Evidence, e => e.Rule == "gc-events");
+        Assert.Contains(t.Evidence, e => e.Rule == "os-name");
+    }
+
+    [Theory]
+    [InlineData(".NET SigHandler", "runtime", "signal-handler")]
+    [InlineData(".NET SynchManag", "runtime", "synch-manager")]
+    [InlineData(".NET EventPipe", "tool", "eventpipe")]
+    [InlineData(".NET Tiered Com", "runtime", "tiered-compilation")]
+    [InlineData(".NET BGC", "runtime", "gc-background")]
+    [InlineData(".NET Something", "runtime", "runtime-native")]
+    public void Census_names_the_runtimes_native_threads(string name, string category, string role)
+    {
+        var b = new FactsBuilder(census: true);
+        b.Census(106, 1, null, "app", name);
+        var t = Only(b.Run(), 106);
+        Assert.Equal((category, role), (t.Category, t.Role));
+    }
+
+    [Fact]
+    public void Census_only_thread_with_no_managed_evidence_is_native_and_inherited_name_is_a_hint_only()
+    {
+        var b = new FactsBuilder(census: true);
+        b.Census(107, 1, 50, "dotnet", "tt-native-0");
+        var t = Only(b.Run(), 107);
+        Assert.Equal(("native", "native"), (t.Category, t.Role));
+        Assert.Equal(50, t.ExitedAtMs);
+        Assert.Equal("tt-native-0", t.Name);
+        Assert.Contains(t.Evidence, e => e.Detail.Contains("inherited", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Thread_with_no_evidence_is_unknown_and_reported_as_unexplained()
+    {
+        var b = new FactsBuilder(creationEvents: false, rundown: false);
+        b.Thread(108).Touch(3);
+        var r = b.Run();
+        Assert.Equal("unknown", Only(r, 108).Category);
+        Assert.Contains(r.Findings, f => f.Id == "unexplained-threads");
+    }
+
+    [Fact]
+    public void Runtime_started_managed_thread_is_not_blamed_on_the_user()
+    {
+        var b = new FactsBuilder();
+        var t = b.Thread(109, 3);
+        t.StartedAtMs = 2;
+        Assert.Equal("runtime", Only(b.Run(), 109).Category);
+    }
+
+    [Fact]
+    public void Churn_site_is_reported_with_median_lifetime()
+    {
+        var b = new FactsBuilder(census: true);
+        for (var i = 0; i < 30; i++)
+        {
+            var t = b.Created(200 + i, 10 + i, 100, i * 10, StartCore, "MyApp.Churn.RunBurst");
+            t.InCensus = true;
+            t.CensusExitMs = (i * 10) + 3;
+        }
+
+        var r = b.Run();
+        var f = Assert.Single(r.Findings, f => f.Id == "thread-churn");
+        Assert.Contains("MyApp.Churn.RunBurst", f.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Leak_site_is_reported_when_threads_accumulate_over_time()
+    {
+        var b = new FactsBuilder(census: true);
+        for (var i = 0; i < 12; i++)
+        {
+            var t = b.Created(300 + i, 10 + i, 100, i * 100, StartCore, "MyApp.Leak.HandleRequest");
+            b.Census(300 + i, (i * 100) + 1, null, "handler");
+            _ = t;
+        }
+
+        Assert.Contains(b.Run().Findings, f => f.Id == "thread-leak" && f.Message.Contains("MyApp.Leak.HandleRequest", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Mini_pool_started_at_once_is_not_a_leak()
+    {
+        var b = new FactsBuilder(census: true);
+        for (var i = 0; i < 12; i++)
+        {
+            b.Created(300 + i, 10 + i, 100, 5 + i, StartCore, "MyApp.MiniPool.Start");
+            b.Census(300 + i, 6 + i, null, "pool");
+        }
+
+        Assert.DoesNotContain(b.Run().Findings, f => f.Id == "thread-leak");
+    }
+
+    [Fact]
+    public void Starvation_and_cooperative_blocking_explain_pool_growth_with_blocked_stacks()
+    {
+        var b = new FactsBuilder();
+        b.Facts.PoolAdjustments.Add(new PoolAdjustment(500, 3, PoolReasons.Starvation, 1));
+        b.Facts.PoolAdjustments.Add(new PoolAdjustment(600, 4, PoolReasons.CooperativeBlocking, 1));
+        var w = b.Created(110, 9, 100, 1, StartCore, "System.Threading.PortableThreadPool+WorkerThread.MaybeAddWorkingWorker");
+        b.Sample(w, 40, "System.Threading.ManualResetEventSlim.Wait", "System.Threading.Tasks.Task.SpinThenBlockingWait",
+            "System.Threading.Tasks.Task.InternalWaitCore", "System.Threading.Tasks.Task`1.GetResultCore", "MyApp.Api.GetSync",
+            "System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", "System.Threading.Thread.StartCallback");
+        var f = Assert.Single(b.Run().Findings, f => f.Id == "threadpool-starvation");
+        Assert.Contains("cooperative blocking", f.Message, StringComparison.Ordinal);
+        Assert.Contains(f.Details, d => d.StartsWith("MyApp.Api.GetSync blocked in", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Pool_adjustment_reason_8_is_cooperative_blocking()
+    {
+        Assert.Equal("CooperativeBlocking", PoolReasons.Name(8));
+        Assert.Equal("Starvation", PoolReasons.Name(6));
+        Assert.Equal("Reason42", PoolReasons.Name(42));
+    }
+
+    [Fact]
+    public void Strongest_total_evidence_wins_and_ties_are_deterministic()
+    {
+        Evidence[] evidence = [new("a", "x", "timer", 50), new("b", "y", "user-thread", 30), new("c", "z", "user-thread", 30)];
+        Assert.Equal("user-thread", TraceThreads.Attribution.Attributor.Decide(evidence));
+        Assert.Equal("unknown", TraceThreads.Attribution.Attributor.Decide([]));
+    }
+}

@@ -1,0 +1,24 @@
+using TraceThreads.Attribution;
+
+namespace TraceThreads.Tests.Unit;
+
+public class FramesTests
+{
+    [Theory]
+    [InlineData("MyApp.Workers+<>c.<StartAll>b__0_0", "MyApp.Workers.StartAll")]
+    [InlineData("MyApp.Workers+<>c__DisplayClass3_0.<Start>b__1", "MyApp.Workers.Start")]
+    [InlineData("MyApp.Api+<GetAsync>d__5.MoveNext", "MyApp.Api.GetAsync")]
+    [InlineData("MyApp.Program.<Main>g__Spawn|0_1", "MyApp.Program.Main")]
+    [InlineData("MyApp.Cache`1[System.__Canon].Refresh", "MyApp.Cache.Refresh")]
+    [InlineData("MyApp.Program.Main", "MyApp.Program.Main")]
+    public void Compiler_generated_names_map_to_the_source_method(string frame, string expected) =>
+        Assert.Equal(expected, Frames.ToSourceMethod(frame));
+
+    [Fact]
+    public void First_user_frame_skips_runtime_framework_and_native_frames()
+    {
+        string[] stack = ["System.Threading.Thread.StartCore", "[native]", "Microsoft.Extensions.Hosting.Internal.Host.StartAsync", "Interop+Sys.Foo", "Contoso.Worker.Boot"];
+        Assert.Equal("Contoso.Worker.Boot", Frames.FirstUserFrame(stack));
+        Assert.Null(Frames.FirstUserFrame(["System.Threading.Thread.StartCore"]));
+    }
+}
