@@ -55,7 +55,10 @@ public static class TextReport
     private static void WriteSummary(AnalysisResult r, TextWriter w, int? width)
     {
         var all = Summary.Count(r.Threads);
-        w.WriteLine($"THREADS: {all.Total} seen, {all.AliveAtEnd} alive at the end, {all.Exited} exited, {all.Created} created during the trace");
+        var exitsKnown = r.Trace.HasCensus || r.Trace.HasRundownThreadList;
+        w.WriteLine(exitsKnown
+            ? $"THREADS: {all.Total} seen, {all.AliveAtEnd} alive at the end, {all.Exited} exited, {all.Created} created during the trace"
+            : $"THREADS: {all.Total} seen, {all.Created} created during the trace; {all.Exited} seen to exit (without a census most exits are invisible)");
         w.WriteLine();
         w.WriteLine($"{"category / role / creator site",-46} {"threads",7} {"created",7} {"alive",6} {"exited",6}");
         foreach (var category in Summary.Tree(r.Threads))
