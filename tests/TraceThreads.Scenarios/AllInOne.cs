@@ -11,7 +11,8 @@ internal static class AllInOne
         LongRunningTasks.Run(context);
         Timers.Start(context);
         SocketIo.RunAsync(context).GetAwaiter().GetResult();
-        if (NativeThreads.IsAvailable)
+        var native = NativeThreads.IsAvailable;
+        if (native)
         {
             NativeThreads.Start(context, 3);
         }
@@ -23,6 +24,6 @@ internal static class AllInOne
         Churn.RunBurst(context, 40);
         Leak.Simulate(context, 5);
         context.Census();
-        context.ResultLine = "all: threads, longrunning, timer, sockets, native, churn(40), leak(5)";
+        context.ResultLine = $"all: threads, longrunning, timer, sockets, {(native ? "native" : "no native")}, churn(40), leak(5)";
     }
 }

@@ -17,7 +17,8 @@ internal static class FileWatcher
         var directory = Path.Combine(Path.GetDirectoryName(truth)!, Path.GetFileNameWithoutExtension(truth) + ".watched");
         Directory.CreateDirectory(directory);
 
-        using var seen = new CountdownEvent(Files);
+        // Not disposed: the watcher keeps raising events after the wait.
+        var seen = new CountdownEvent(Files);
         s_watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite };
         s_watcher.Created += (_, _) =>
         {

@@ -26,14 +26,22 @@ internal static class ScenarioProgram
             return UsageError;
         }
 
-        if (options.DelayMs > 0)
-        {
-            Thread.Sleep(options.DelayMs);
-        }
+        // Console output on Unix starts the runtime's signal-handling thread (.NET SigHandler); write before the
+        // first census so that thread is there from the start instead of appearing after the truth is written.
+        Console.Out.WriteLine($"scenario: {options.Scenario} pid {Environment.ProcessId} " +
+            $"({System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {TargetFramework.Moniker})");
+        Console.Out.Flush();
 
+        // The first census comes before the delay, so threads a tracer adds while attaching are told apart
+        // from the runtime's own start-up threads.
         var context = new ScenarioContext(options);
         context.RecordMainThread();
         context.Census();
+        if (options.DelayMs > 0)
+        {
+            Thread.Sleep(options.DelayMs);
+            context.Census();
+        }
         try
         {
             ScenarioCatalog.All[options.Scenario](context);

@@ -24,7 +24,7 @@ internal static class ServerGc
         var gen2Before = GC.CollectionCount(2);
         for (var round = 0; round < 4; round++)
         {
-            Allocate(20_000);
+            Allocate(200_000);
             GC.Collect(0, GCCollectionMode.Forced, blocking: true);
             // A non-blocking gen2 collection is a background GC when gcConcurrent is on.
             GC.Collect(2, GCCollectionMode.Forced, blocking: false);
@@ -40,16 +40,17 @@ internal static class ServerGc
     {
         for (var i = 0; i < count; i++)
         {
-            var bytes = new byte[256 + (i % 1024)];
-            if (i % 16 == 0)
+            var bytes = new byte[200 + (i % 500)];
+            // Survivors make gen2 big enough that a non-blocking gen2 request becomes a background GC.
+            if (i % 8 == 0)
             {
                 s_retained.Add(bytes);
             }
         }
 
-        if (s_retained.Count > 50_000)
+        if (s_retained.Count > 200_000)
         {
-            s_retained.RemoveRange(0, 25_000);
+            s_retained.RemoveRange(0, 100_000);
         }
     }
 }

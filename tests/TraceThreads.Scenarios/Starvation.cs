@@ -30,9 +30,29 @@ internal static class Starvation
             throw new InvalidOperationException("The starved pool did not drain within 60 s.");
         }
 
+        var drained = clock.ElapsedMilliseconds;
+        WaitForPoolToSettle();
         context.Census();
-        context.ResultLine = $"starvation: {BlockingItems} blocking items drained in {clock.ElapsedMilliseconds} ms; " +
+        context.ResultLine = $"starvation: {BlockingItems} blocking items drained in {drained} ms; " +
             $"pool threads {before} -> {ThreadPool.ThreadCount} (min {minWorkers})";
+    }
+
+    /// <summary>Injections already decided may still land after the queue drains; wait until the count holds still.</summary>
+    private static void WaitForPoolToSettle()
+    {
+        var clock = Stopwatch.StartNew();
+        var count = ThreadPool.ThreadCount;
+        var stableSince = clock.ElapsedMilliseconds;
+        while (clock.ElapsedMilliseconds - stableSince < 200 && clock.ElapsedMilliseconds < 2000)
+        {
+            Thread.Sleep(20);
+            var now = ThreadPool.ThreadCount;
+            if (now != count)
+            {
+                count = now;
+                stableSince = clock.ElapsedMilliseconds;
+            }
+        }
     }
 
     private static int BlockingWorkItem(ScenarioContext context, int index)

@@ -16,7 +16,8 @@ internal static class Timers
 
     public static void Start(ScenarioContext context)
     {
-        using var fired = new CountdownEvent(5);
+        // Not disposed: a callback already queued may still touch it after the wait.
+        var fired = new CountdownEvent(5);
         // Kept in a static so the timer (and its thread's work) lives until the process exits.
         s_timer = new Timer(_ =>
         {

@@ -187,6 +187,7 @@ internal sealed class ScenarioContext
                 threads.Add(thread);
             }
 
+            var diagnosticsServer = _lastComm.Where(e => e.Value == RuntimeThreadNames.EventPipe).Select(e => e.Key).DefaultIfEmpty(-1).Min();
             foreach (var (tid, comm) in _lastComm)
             {
                 if (_threads.ContainsKey(tid))
@@ -195,7 +196,9 @@ internal sealed class ScenarioContext
                 }
 
                 var shortLived = !finalSnapshot.Contains(tid);
-                var known = RuntimeThreadNames.Classify(comm);
+                var known = comm == RuntimeThreadNames.EventPipe && tid != diagnosticsServer
+                    ? RuntimeThreadNames.EventPipeSession
+                    : RuntimeThreadNames.Classify(comm);
                 if (known is null)
                 {
                     unclassified.Add(new UnclassifiedThread(tid, comm, shortLived));
