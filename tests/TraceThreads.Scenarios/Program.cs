@@ -1,0 +1,3 @@
+using Scenarios;
+
+return ScenarioProgram.Run(args);

@@ -1,0 +1,142 @@
+/* Threads the .NET runtime never sees: plain pthreads started from C, for the `native` scenario.
+ * The runtime has no Thread object for them, so EventPipe cannot report them; only a /proc census can. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TT_MAX_THREADS 64
+
+static pthread_mutex_t tt_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t tt_changed = PTHREAD_COND_INITIALIZER;
+static int tt_stopping;
+static int tt_running;
+static int tt_registered;
+static int *tt_out_tids;
+static pthread_t tt_threads[TT_MAX_THREADS];
+static int tt_thread_count;
+static int tt_early_index = -1;
+static int tt_early_joined;
+
+struct tt_arg {
+    int index;
+    int early_exit;
+    char name[16];
+};
+
+static struct tt_arg tt_args[TT_MAX_THREADS];
+
+static void *tt_thread_main(void *p)
+{
+    struct tt_arg *arg = (struct tt_arg *)p;
+    /* Named from the thread itself so the name is set before the tid is published. */
+    pthread_setname_np(pthread_self(), arg->name);
+    int tid = (int)syscall(SYS_gettid);
+
+    pthread_mutex_lock(&tt_lock);
+    tt_out_tids[arg->index] = tid;
+    tt_registered++;
+    tt_running++;
+    pthread_cond_broadcast(&tt_changed);
+    pthread_mutex_unlock(&tt_lock);
+
+    if (arg->early_exit) {
+        struct timespec delay = { 0, 50 * 1000 * 1000 };
+        nanosleep(&delay, NULL);
+    } else {
+        pthread_mutex_lock(&tt_lock);
+        while (!tt_stopping)
+            pthread_cond_wait(&tt_changed, &tt_lock);
+        pthread_mutex_unlock(&tt_lock);
+    }
+
+    pthread_mutex_lock(&tt_lock);
+    tt_running--;
+    pthread_cond_broadcast(&tt_changed);
+    pthread_mutex_unlock(&tt_lock);
+    return NULL;
+}
+
+/* Starts `count` threads named <name_prefix><i> (cut to 15 bytes). Returns once every thread runs and has
+ * written its kernel tid to out_tids[i]. Thread `early_exit_index` (-1 for none) exits after ~50 ms; the others
+ * block until tt_stop_threads(). Returns the number of threads started, or -1 on error. One batch at a time. */
+int tt_start_threads(int count, const char *name_prefix, int early_exit_index, int *out_tids)
+{
+    if (count <= 0 || count > TT_MAX_THREADS || out_tids == NULL)
+        return -1;
+
+    pthread_mutex_lock(&tt_lock);
+    if (tt_thread_count != 0) {
+        pthread_mutex_unlock(&tt_lock);
+        return -1;
+    }
+    tt_stopping = 0;
+    tt_registered = 0;
+    tt_out_tids = out_tids;
+    tt_early_index = early_exit_index;
+    tt_early_joined = 0;
+    pthread_mutex_unlock(&tt_lock);
+
+    const char *prefix = name_prefix != NULL ? name_prefix : "ttnative-";
+    int started = 0;
+    for (int i = 0; i < count; i++) {
+        struct tt_arg *arg = &tt_args[i];
+        arg->index = i;
+        arg->early_exit = i == early_exit_index;
+        char full[64];
+        snprintf(full, sizeof full, "%s%d", prefix, i);
+        strncpy(arg->name, full, 15);
+        arg->name[15] = '\0';
+        out_tids[i] = 0;
+        if (pthread_create(&tt_threads[i], NULL, tt_thread_main, arg) != 0)
+            break;
+        started++;
+    }
+
+    pthread_mutex_lock(&tt_lock);
+    tt_thread_count = started;
+    while (tt_registered < started)
+        pthread_cond_wait(&tt_changed, &tt_lock);
+    pthread_mutex_unlock(&tt_lock);
+    return started == count ? started : -1;
+}
+
+/* Waits until the early-exit thread has ended (joined), so a caller can record it as gone. */
+int tt_join_early_exit(void)
+{
+    pthread_mutex_lock(&tt_lock);
+    int index = tt_early_index;
+    int count = tt_thread_count;
+    pthread_mutex_unlock(&tt_lock);
+    if (index < 0 || index >= count || tt_early_joined)
+        return -1;
+    int rc = pthread_join(tt_threads[index], NULL);
+    pthread_mutex_lock(&tt_lock);
+    tt_early_joined = rc == 0;
+    pthread_mutex_unlock(&tt_lock);
+    return rc;
+}
+
+/* Releases the blocked threads and joins them all. */
+void tt_stop_threads(void)
+{
+    pthread_mutex_lock(&tt_lock);
+    tt_stopping = 1;
+    int count = tt_thread_count;
+    int early = tt_early_joined ? tt_early_index : -1;
+    pthread_cond_broadcast(&tt_changed);
+    pthread_mutex_unlock(&tt_lock);
+
+    for (int i = 0; i < count; i++) {
+        if (i != early)
+            pthread_join(tt_threads[i], NULL);
+    }
+
+    pthread_mutex_lock(&tt_lock);
+    tt_thread_count = 0;
+    tt_early_index = -1;
+    pthread_mutex_unlock(&tt_lock);
+}
