@@ -45,16 +45,21 @@ internal static class ScenarioProgram
         try
         {
             ScenarioCatalog.All[options.Scenario](context);
+            if (!context.Finished)
+            {
+                context.Finish();
+            }
         }
         catch (ScenarioCannotRunException e)
         {
             Console.Error.WriteLine(e.Message);
             return CannotRun;
         }
-
-        if (!context.Finished)
+        catch (Exception e)
         {
-            context.Finish();
+            // A bug in the scenario (a thread that never started, a truth that contradicts /proc): show the stack.
+            Console.Error.WriteLine($"ScenarioApp: {options.Scenario} failed: {e}");
+            return Bug;
         }
 
         if (options.Scenario != "spin" && options.DurationMs > 0)

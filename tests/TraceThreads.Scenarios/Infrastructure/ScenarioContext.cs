@@ -167,7 +167,8 @@ internal sealed class ScenarioContext
         {
             foreach (var thread in _threads.Values)
             {
-                var alive = finalSnapshot.Contains(thread.OsThreadId);
+                // A pool worker may be recorded after the final snapshot was taken; ask /proc again before calling it gone.
+                var alive = finalSnapshot.Contains(thread.OsThreadId) || TaskCensus.IsAlive(thread.OsThreadId);
                 if (thread.ShortLived && alive)
                 {
                     throw new InvalidOperationException($"Short-lived thread {thread.OsThreadId} ({thread.Note}) is still alive.");
@@ -253,14 +254,11 @@ internal sealed class ExpectedThread
 
     public string Note { get; }
 
-    public int OsThreadId { get; private set; }
-
     /// <summary>Call first thing on the new thread.</summary>
     public void Arrive()
     {
         var thread = Thread.CurrentThread;
-        OsThreadId = OsThread.CurrentId();
-        _context.Record(new TruthThread(OsThreadId, thread.ManagedThreadId, thread.Name, Category, Role, CreatorSite,
+        _context.Record(new TruthThread(OsThread.CurrentId(), thread.ManagedThreadId, thread.Name, Category, Role, CreatorSite,
             ShortLived, Note));
         _arrived.Set();
     }
