@@ -13,12 +13,10 @@ internal static class OsThreadNames
     [
         (".NET SigHandler", Roles.SignalHandler),     // PAL signal handling thread, all versions
         (".NET SynchManag", Roles.SynchManager),      // PAL synchronization manager, all versions
-        (".NET EventPipe", Roles.EventPipe),          // EventPipe session flush thread; exists only while tracing
         (".NET SampleProf", Roles.Tracing),           // EventPipe sample profiler thread
         (".NET Counter Po", Roles.Tracing),           // EventCounters / metrics poller (dotnet-counters)
         (".NET DebugPipe", Roles.Debugger),           // debugger transport pipe
         (".NET Debugger", Roles.Debugger),            // debugger RC thread
-        (".NET DiagServer", Roles.DiagnosticsServer), // diagnostic server (IPC listener)
         (".NET Finalizer", Roles.Finalizer),
         (".NET Tiered Com", Roles.TieredCompilation), // TieredCompilation background worker (.NET 5+)
         (".NET TP Worker", Roles.ThreadPoolWorker),   // PortableThreadPool worker (.NET 6+)
@@ -35,6 +33,14 @@ internal static class OsThreadNames
         (".NET Server GC", Roles.GcServer),           // one per server GC heap
         (".NET Long Runni", Roles.LongRunningTask),   // Task LongRunning threads (.NET 8+ names them)
     ];
+
+    /// <summary>
+    /// ".NET EventPipe" names two kinds of thread on .NET 8, 9 and 10: the diagnostics server, started at start-up in
+    /// every process, and the threads of each tracing session, which it starts and which inherit its name (one per
+    /// session, two with the sample profiler). The oldest carrier of the name (lowest tid, present from the first
+    /// census poll) is the server; the rest exist only because the process is being traced.
+    /// </summary>
+    public const string EventPipe = ".NET EventPipe";
 
     public static string? RoleOf(string name)
     {

@@ -220,7 +220,19 @@ internal sealed class OsNameRule : IAttributionRule
         // unless the thread never renamed itself.
         var last = names[^1];
         var role = OsThreadNames.RoleOf(last);
-        if (role is not null)
+        if (last == OsThreadNames.EventPipe)
+        {
+            var server = t.Trace.DiagnosticsServerTid();
+            if (server == t.Facts.OsThreadId)
+            {
+                t.Add("os-name", $"the OS calls it '{last}' and it is the oldest such thread: the diagnostics server", Roles.DiagnosticsServer, 70);
+            }
+            else
+            {
+                t.Add("os-name", $"the OS calls it '{last}', started by the diagnostics server for a tracing session (the server itself is tid {server})", Roles.Tracing, 70);
+            }
+        }
+        else if (role is not null)
         {
             t.Add("os-name", $"the OS calls it '{last}'", role, 70);
         }

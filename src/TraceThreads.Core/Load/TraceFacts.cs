@@ -100,6 +100,14 @@ internal sealed class TraceFacts
     public int? MinWorkerThreads { get; set; }
     public int? MaxWorkerThreads { get; set; }
 
+    private int? _diagnosticsServerTid;
+
+    /// <summary>The diagnostics server: the oldest thread the OS calls ".NET EventPipe" (see OsThreadNames.EventPipe).</summary>
+    public int? DiagnosticsServerTid() => _diagnosticsServerTid ??= Threads.Values
+        .Where(t => t.CensusNames.Count > 0 && t.CensusNames[^1].Name == Attribution.OsThreadNames.EventPipe)
+        .OrderBy(t => t.CensusFirstSeenMs ?? double.MaxValue).ThenBy(t => t.OsThreadId)
+        .Select(t => (int?)t.OsThreadId).FirstOrDefault();
+
     public ThreadFacts Thread(int osThreadId)
     {
         if (!Threads.TryGetValue(osThreadId, out var t))

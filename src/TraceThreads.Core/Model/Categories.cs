@@ -53,7 +53,7 @@ public static class Roles
         [GcBackground] = Categories.Runtime,
         [SignalHandler] = Categories.Runtime,
         [SynchManager] = Categories.Runtime,
-        [EventPipe] = Categories.Tool,
+        [EventPipe] = Categories.Runtime,
         [DiagnosticsServer] = Categories.Runtime,
         [Debugger] = Categories.Runtime,
         [RuntimeNative] = Categories.Runtime,
@@ -83,8 +83,8 @@ public static class Roles
         GcBackground => "Background (concurrent) GC thread that marks gen2 while the app runs.",
         SignalHandler => "Native runtime thread that turns POSIX signals (SIGINT, SIGTERM...) into managed events.",
         SynchManager => "Native runtime thread (PAL synchronization manager) that services cross-thread waits on Unix.",
-        EventPipe => "EventPipe's flush thread; it exists because the process is being traced.",
-        DiagnosticsServer => "Listens on the diagnostic port (dotnet-trace, dotnet-counters, dotnet-monitor connect here).",
+        EventPipe => "EventPipe's own runtime thread (the session threads a tracer adds are 'tracing').",
+        DiagnosticsServer => "Listens on the diagnostic port (dotnet-trace, dotnet-counters, dotnet-monitor connect here); the OS calls it '.NET EventPipe'.",
         Debugger => "The runtime's debugger helper thread; present whenever the debugger transport is enabled.",
         RuntimeNative => "A native thread the runtime named '.NET ...' that this version of trace-threads has no role for.",
         ThreadPoolWorker => "Runs Task, async continuations and QueueUserWorkItem items; the pool adds them under load and retires idle ones.",
@@ -97,7 +97,7 @@ public static class Roles
         UserThread => "Started by the application with new Thread(...).",
         LongRunningTask => "A dedicated thread made for a Task started with TaskCreationOptions.LongRunning.",
         Native => "Started by native code (a P/Invoked library or the host), not by the .NET runtime.",
-        Tracing => "Exists only because the process is being traced (EventPipe, the sampler, counters).",
+        Tracing => "Exists only because the process is being traced: an EventPipe session's threads, the sampler, counters.",
         _ => "Nothing in the trace explains this thread.",
     };
 }

@@ -67,3 +67,15 @@ public sealed class LinuxFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>Theory variant of <see cref="LinuxFactAttribute"/>.</summary>
+public sealed class LinuxTheoryAttribute : TheoryAttribute
+{
+    public LinuxTheoryAttribute()
+    {
+        if (!TestEnv.IsLinux)
+        {
+            Skip = "needs Linux (/proc and Unix-domain diagnostic sockets)";
+        }
+    }
+}

@@ -1,8 +1,10 @@
+using TraceThreads.Tests.Infrastructure;
 using System.Diagnostics;
 
 namespace TraceThreads.Tests.Scenarios;
 
 /// <summary>The corpus checks itself: a scenario's truth must describe the live process it came from.</summary>
+[Collection(LiveProcessCollection.Name)]
 public sealed class ScenarioCorpusTests
 {
     private static readonly TimeSpan s_exitTimeout = TimeSpan.FromSeconds(60);
@@ -40,7 +42,7 @@ public sealed class ScenarioCorpusTests
         }
     }
 
-    [LinuxOnlyTheory]
+    [LinuxTheory]
     [InlineData(ScenarioApps.Net10)]
     [InlineData(ScenarioApps.Net9)]
     [InlineData(ScenarioApps.Net8)]
@@ -95,7 +97,7 @@ public sealed class ScenarioCorpusTests
         }
     }
 
-    [LinuxOnlyFact]
+    [LinuxFact]
     public void Native_scenario_records_its_pthreads_or_says_it_cannot_run()
     {
         var app = ScenarioApps.Get(ScenarioApps.Net10);
@@ -144,29 +146,5 @@ public sealed class ScenarioCorpusTests
         }
 
         return tasks;
-    }
-}
-
-/// <summary>A fact that runs only on Linux, where the scenarios read /proc; elsewhere it is skipped and says why.</summary>
-public sealed class LinuxOnlyFactAttribute : FactAttribute
-{
-    public LinuxOnlyFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Skip = "The scenario corpus runs on Linux only (/proc, pthreads, libttnative.so).";
-        }
-    }
-}
-
-/// <summary>A theory that runs only on Linux; see <see cref="LinuxOnlyFactAttribute"/>.</summary>
-public sealed class LinuxOnlyTheoryAttribute : TheoryAttribute
-{
-    public LinuxOnlyTheoryAttribute()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            Skip = "The scenario corpus runs on Linux only (/proc, pthreads, libttnative.so).";
-        }
     }
 }

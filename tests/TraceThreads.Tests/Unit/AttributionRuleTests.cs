@@ -112,7 +112,8 @@ public class AttributionRuleTests
     [Theory]
     [InlineData(".NET SigHandler", "runtime", "signal-handler")]
     [InlineData(".NET SynchManag", "runtime", "synch-manager")]
-    [InlineData(".NET EventPipe", "tool", "eventpipe")]
+    [InlineData(".NET DebugPipe", "runtime", "debugger")]
+    [InlineData(".NET Long Runni", "user", "long-running-task")]
     [InlineData(".NET Tiered Com", "runtime", "tiered-compilation")]
     [InlineData(".NET BGC", "runtime", "gc-background")]
     [InlineData(".NET Something", "runtime", "runtime-native")]
@@ -122,6 +123,19 @@ public class AttributionRuleTests
         b.Census(106, 1, null, "app", name);
         var t = Only(b.Run(), 106);
         Assert.Equal((category, role), (t.Category, t.Role));
+    }
+
+    [Fact]
+    public void Oldest_EventPipe_named_thread_is_the_diagnostics_server_and_later_ones_are_tracing()
+    {
+        var b = new FactsBuilder(census: true);
+        b.Census(120, 0, null, ".NET EventPipe");
+        b.Census(130, 500, null, ".NET EventPipe");
+        b.Census(131, 501, null, ".NET EventPipe");
+        var r = b.Run();
+        Assert.Equal(("runtime", "diagnostics-server"), (Only(r, 120).Category, Only(r, 120).Role));
+        Assert.Equal(("tool", "tracing"), (Only(r, 130).Category, Only(r, 130).Role));
+        Assert.Equal(("tool", "tracing"), (Only(r, 131).Category, Only(r, 131).Role));
     }
 
     [Fact]
