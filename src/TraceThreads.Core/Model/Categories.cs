@@ -86,7 +86,7 @@ public static class Roles
         EventPipe => "EventPipe's own runtime thread (the session threads a tracer adds are 'tracing').",
         DiagnosticsServer => "Listens on the diagnostic port (dotnet-trace, dotnet-counters, dotnet-monitor connect here); the OS calls it '.NET EventPipe'.",
         Debugger => "The runtime's debugger helper thread; present whenever the debugger transport is enabled.",
-        RuntimeNative => "A native thread the runtime named '.NET ...' that this version of trace-threads has no role for.",
+        RuntimeNative => "Started by the runtime for itself (a '.NET ...' name, or ThreadCreated with no managed Thread.Start); no finer role is known for it.",
         ThreadPoolWorker => "Runs Task, async continuations and QueueUserWorkItem items; the pool adds them under load and retires idle ones.",
         ThreadPoolGate => "The pool's gate thread: checks every 500 ms for starvation and injects workers.",
         ThreadPoolWait => "Waits on registered wait handles (RegisterWaitForSingleObject) for the pool.",
