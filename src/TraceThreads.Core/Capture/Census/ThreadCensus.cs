@@ -170,6 +170,19 @@ internal sealed class ThreadCensus : IDisposable
         }
     }
 
+    private bool LeaderExiting()
+    {
+        foreach (var s in _snapshot)
+        {
+            if (s.Tid == _header.Pid)
+            {
+                return s.State is 'Z' or 'X';
+            }
+        }
+
+        return true;
+    }
+
     private void PollOnce()
     {
         var started = _time.GetTimestamp();
@@ -191,9 +204,12 @@ internal sealed class ThreadCensus : IDisposable
             }
         }
 
-        if (living == 0)
+        if (living == 0 || LeaderExiting())
         {
             // Only zombies (or nothing) left: the process has exited and waits for its parent to reap it.
+            // A zombie leader is the same moment seen a little earlier: exit_group is tearing the process down and
+            // the threads vanishing in this poll did not end on their own. .NET's main thread never exits alone
+            // (Main returning ends the process), so the last full snapshot stands as "alive at the end".
             _processExited.TrySetResult();
             return;
         }
