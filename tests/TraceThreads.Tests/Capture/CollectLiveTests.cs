@@ -17,9 +17,13 @@ public sealed class CollectLiveTests : IDisposable
     {
         foreach (var p in _started)
         {
-            if (!p.HasExited)
+            try
             {
                 p.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+                // Already exited.
             }
 
             p.Dispose();
@@ -39,20 +43,7 @@ public sealed class CollectLiveTests : IDisposable
 
     private static async Task<CollectTarget.Launch> Launch(params string[] args) => new("dotnet", [await TestTarget.DllAsync(), .. args]);
 
-    private async Task<Process> StartTarget(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-        psi.ArgumentList.Add(await TestTarget.DllAsync());
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        var p = Process.Start(psi)!;
-        _started.Add(p);
-        Assert.Equal("ready", await p.StandardOutput.ReadLineAsync().WaitAsync(Generous));
-        return p;
-    }
+    private async Task<Process> StartTarget(params string[] args) => await StartTargetDll(await TestTarget.DllAsync(), args);
 
     [LinuxFact]
     public async Task Launch_records_every_thread_creation_with_a_named_stack_and_the_census_sees_every_thread()
@@ -114,13 +105,42 @@ public sealed class CollectLiveTests : IDisposable
     [LinuxFact]
     public async Task Attach_by_name_finds_the_one_test_target()
     {
-        var target = await StartTarget("wait");
-        var resolved = new TargetResolver(new NetCoreDiagnostics(), new SystemProcessTable()).Resolve(new CollectTarget.Named("TestTarget"));
-        Assert.Equal((target.Id, "TestTarget"), (resolved.ProcessId, resolved.DisplayName));
-        var result = await new TraceCollector().RunAsync(Options(new CollectTarget.Named("TestTarget"), "byname.nettrace", TimeSpan.FromMilliseconds(300), census: false), null, CancellationToken.None);
-        Assert.Equal(target.Id, result.ProcessId);
-        Assert.Equal(TraceEnding.Complete, result.Ending);
-        Assert.Null(result.Census);
+        // A name no other test run can have: the same app under a unique file name.
+        var name = "TestTarget-" + Guid.NewGuid().ToString("N")[..8];
+        var dll = await TestTarget.DllAsync();
+        var copy = Path.Combine(Path.GetDirectoryName(dll)!, name + ".dll");
+        File.Copy(dll, copy);
+        File.Copy(Path.ChangeExtension(dll, ".runtimeconfig.json"), Path.ChangeExtension(copy, ".runtimeconfig.json"));
+        try
+        {
+            var target = await StartTargetDll(copy, "wait");
+            var resolved = new TargetResolver(new NetCoreDiagnostics(), new SystemProcessTable()).Resolve(new CollectTarget.Named(name));
+            Assert.Equal((target.Id, name), (resolved.ProcessId, resolved.DisplayName));
+            var result = await new TraceCollector().RunAsync(Options(new CollectTarget.Named(name), "byname.nettrace", TimeSpan.FromMilliseconds(300), census: false), null, CancellationToken.None);
+            Assert.Equal(target.Id, result.ProcessId);
+            Assert.Equal(TraceEnding.Complete, result.Ending);
+            Assert.Null(result.Census);
+        }
+        finally
+        {
+            File.Delete(copy);
+            File.Delete(Path.ChangeExtension(copy, ".runtimeconfig.json"));
+        }
+    }
+
+    private async Task<Process> StartTargetDll(string dll, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        var p = Process.Start(psi)!;
+        _started.Add(p);
+        Assert.Equal("ready", await p.StandardOutput.ReadLineAsync().WaitAsync(Generous));
+        return p;
     }
 
     [LinuxFact]
