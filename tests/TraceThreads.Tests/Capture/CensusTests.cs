@@ -1,0 +1,207 @@
+using System.Text;
+using System.Text.Json;
+using TraceThreads.Capture.Census;
+
+namespace TraceThreads.Tests.Capture;
+
+public class TaskSampleTests
+{
+    [Fact]
+    public void Parses_state_utime_and_stime_after_the_name()
+    {
+        var line = "4242 (.NET TP Worker) S 1 4242 4242 0 -1 4194368 150 0 0 0 17 5 0 0 20 0 30 0 12345 0 0"u8;
+        Assert.True(TaskSample.TryParse(line, out var s));
+        Assert.Equal(new TaskSample(4242, ".NET TP Worker", 'S', 17, 5), s);
+    }
+
+    [Fact]
+    public void A_name_with_parentheses_and_spaces_ends_at_the_last_parenthesis()
+    {
+        var line = "7 (a) b (c) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 0 0\n"u8;
+        Assert.True(TaskSample.TryParse(line, out var s));
+        Assert.Equal("a) b (c", s.Name);
+        Assert.Equal('R', s.State);
+        Assert.Equal(3UL, s.UTime);
+        Assert.Equal(4UL, s.STime);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("12 (x")]
+    [InlineData("12 (x) S 1 2 3")]
+    [InlineData("x (y) S 1 2 3 4 5 6 7 8 9 10 11 12 13")]
+    public void Rejects_truncated_or_garbled_lines(string line)
+    {
+        Assert.False(TaskSample.TryParse(Encoding.ASCII.GetBytes(line), out _));
+    }
+}
+
+public class CensusTrackerTests
+{
+    private static TaskSample T(int tid, string name, ulong utime = 0, char state = 'S') => new(tid, name, state, utime, 0);
+
+    [Fact]
+    public void First_poll_marks_everything_initial_later_threads_are_created()
+    {
+        var tracker = new CensusTracker();
+        var events = new List<CensusEvent>();
+        tracker.Apply([T(1, "app"), T(2, ".NET SynchManag")], 0, events);
+        Assert.All(events, e => Assert.True(((CensusEvent.Start)e).Initial));
+
+        events.Clear();
+        tracker.Apply([T(1, "app"), T(2, ".NET SynchManag"), T(3, "app")], 10, events);
+        var start = Assert.IsType<CensusEvent.Start>(Assert.Single(events));
+        Assert.Equal((3, 10.0, "app", false), (start.Tid, start.T, start.Name, start.Initial));
+        Assert.Equal((3, 3, 1), (tracker.AliveCount, tracker.Seen, tracker.Created));
+    }
+
+    [Fact]
+    public void A_new_thread_first_carries_its_creators_name_then_a_rename_follows()
+    {
+        var tracker = new CensusTracker();
+        var events = new List<CensusEvent>();
+        tracker.Apply([T(1, "app")], 0, events);
+        tracker.Apply([T(1, "app"), T(5, "app")], 10, events);
+        events.Clear();
+        tracker.Apply([T(1, "app"), T(5, ".NET TP Worker")], 20, events);
+        var rename = Assert.IsType<CensusEvent.Rename>(Assert.Single(events));
+        Assert.Equal((5, 20.0, ".NET TP Worker"), (rename.Tid, rename.T, rename.Name));
+    }
+
+    [Fact]
+    public void An_exit_is_reported_at_the_first_poll_that_misses_it_with_its_last_cpu_and_state()
+    {
+        var tracker = new CensusTracker();
+        var events = new List<CensusEvent>();
+        var gone = new List<int>();
+        tracker.Apply([T(1, "app"), T(9, "worker", utime: 7, state: 'R')], 0, events);
+        tracker.Apply([T(1, "app"), T(9, "worker", utime: 12, state: 'S')], 10, events);
+        events.Clear();
+        tracker.Apply([T(1, "app")], 20, events, gone);
+        var exit = Assert.IsType<CensusEvent.Exit>(Assert.Single(events));
+        Assert.Equal((9, 20.0, 10.0, 12UL, 'S'), (exit.Tid, exit.T, exit.LastSeen, exit.UTime, exit.State));
+        Assert.Equal([9], gone);
+    }
+
+    [Fact]
+    public void A_thread_born_and_dead_between_two_polls_is_not_seen_and_duplicates_count_once()
+    {
+        var tracker = new CensusTracker();
+        var events = new List<CensusEvent>();
+        tracker.Apply([T(1, "app"), T(1, "app")], 0, events);
+        tracker.Apply([T(1, "app")], 10, events);
+        Assert.Single(events);
+        Assert.Equal(2, tracker.Polls);
+    }
+
+    [Fact]
+    public void End_lists_threads_alive_at_the_last_poll_in_tid_order()
+    {
+        var tracker = new CensusTracker();
+        tracker.Apply([T(30, "c"), T(10, "a"), T(20, "b")], 0, []);
+        var end = tracker.End(15.5, "stopped");
+        Assert.Equal([10, 20, 30], end.Alive.Select(a => a.Tid));
+        Assert.Equal((15.5, "stopped", 1), (end.T, end.Reason, end.Polls));
+    }
+}
+
+public class CensusWriterTests
+{
+    [Fact]
+    public void Writes_the_lines_of_docs_census_format_md()
+    {
+        using var ms = new MemoryStream();
+        var writer = new CensusWriter(ms);
+        writer.WriteHeader(new CensusHeader(42, "app", "dotnet app.dll", new DateTime(2026, 11, 25, 13, 0, 0, DateTimeKind.Utc).AddTicks(1234567), 10, 100, "linux x64", "trace-threads/0.1.0"));
+        writer.Write(new CensusEvent.Start(42, 0.1234567, "app", true));
+        writer.Write(new CensusEvent.Rename(43, 10, ".NET TP Worker"));
+        writer.Write(new CensusEvent.Exit(43, 30, 20, 5, 1, 'S'));
+        writer.Write(new CensusEvent.End(31.5, "process-exited", 4, [new TaskSample(42, "a\"b\u001b", 'Z', 3, 2)]));
+        writer.Flush();
+        var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n');
+        Assert.Equal(
+            [
+                """{"e":"header","version":1,"pid":42,"process":"app","commandLine":"dotnet app.dll","startUtc":"2026-11-25T13:00:00.1234567Z","intervalMs":10,"clockTicksPerSecond":100,"os":"linux x64","tool":"trace-threads/0.1.0"}""",
+                """{"e":"start","tid":42,"t":0.123,"name":"app","initial":true}""",
+                """{"e":"name","tid":43,"t":10,"name":".NET TP Worker"}""",
+                """{"e":"exit","tid":43,"t":30,"lastSeen":20,"utime":5,"stime":1,"state":"S"}""",
+                """{"e":"end","t":31.5,"reason":"process-exited","polls":4,"alive":[{"tid":42,"utime":3,"stime":2,"state":"Z","name":"a\"b\u001B"}]}""",
+                "",
+            ],
+            lines);
+        foreach (var line in lines.Where(l => l.Length > 0))
+        {
+            using var _ = JsonDocument.Parse(line);
+        }
+    }
+}
+
+public class ThreadCensusTests
+{
+    /// <summary>A process whose threads are whatever the test says at each poll; "gone" once the script runs out.</summary>
+    private sealed class ScriptedProc(params TaskSample[][] polls) : IProcFs
+    {
+        private int _poll = -1;
+
+        public List<int> Forgotten { get; } = [];
+
+        public bool TryListTasks(int pid, List<int> tids)
+        {
+            tids.Clear();
+            if (++_poll >= polls.Length)
+            {
+                return false;
+            }
+
+            tids.AddRange(polls[_poll].Select(p => p.Tid));
+            return true;
+        }
+
+        public TaskSample? ReadTask(int pid, int tid) => polls[_poll].First(p => p.Tid == tid);
+
+        public void Forget(int tid) => Forgotten.Add(tid);
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Polls_until_the_process_is_gone_then_ends_with_process_exited()
+    {
+        var proc = new ScriptedProc(
+            [new(1, "app", 'S', 0, 0)],
+            [new(1, "app", 'S', 0, 0), new(2, "app", 'R', 0, 0)],
+            [new(1, "app", 'S', 1, 0)]);
+        using var ms = new MemoryStream();
+        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(1), TimeProvider.System.GetTimestamp()))
+        {
+            census.Start();
+            await census.ProcessExited.WaitAsync(TimeSpan.FromSeconds(10));
+            var end = census.Stop();
+            Assert.Equal("process-exited", end.Reason);
+            Assert.Equal(3, end.Polls);
+            Assert.Equal(new CensusCounts(1, 2, 1, 3), census.Counts);
+            Assert.Same(end, census.Stop());
+        }
+
+        var kinds = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("e").GetString()).ToList();
+        Assert.Equal(["header", "start", "start", "exit", "end"], kinds);
+        Assert.Equal([2], proc.Forgotten);
+    }
+
+    [Fact]
+    public async Task A_process_with_only_zombie_threads_has_exited()
+    {
+        var proc = new ScriptedProc([new(1, "app", 'S', 0, 0)], [new(1, "app", 'Z', 0, 0)], [new(1, "app", 'Z', 0, 0)]);
+        using var ms = new MemoryStream();
+        using var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(1), TimeProvider.System.GetTimestamp());
+        census.Start();
+        await census.ProcessExited.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("process-exited", census.Stop().Reason);
+    }
+
+    // MemoryStream.ToArray still works after the census has disposed the stream.
+    private static CensusHeader Header() => new(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
+}
