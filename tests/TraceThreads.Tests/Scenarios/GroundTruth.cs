@@ -1,3 +1,4 @@
+using TraceThreads.Model;
 using System.Text.Json;
 
 namespace TraceThreads.Tests.Scenarios;
@@ -49,7 +50,7 @@ public sealed record GroundTruth
             throw new InvalidDataException($"{path}: thread {duplicate.Key} appears {duplicate.Count()} times.");
         }
 
-        var badCategory = Threads.FirstOrDefault(t => !ThreadCategories.All.Contains(t.Category));
+        var badCategory = Threads.FirstOrDefault(t => !Categories.All.Contains(t.Category));
         if (badCategory is not null)
         {
             throw new InvalidDataException($"{path}: thread {badCategory.OsThreadId} has unknown category '{badCategory.Category}'.");
@@ -70,20 +71,3 @@ public sealed record GroundTruthThread(
 
 /// <summary>A thread the scenario saw in /proc/self/task but cannot vouch for.</summary>
 public sealed record UnclassifiedThread(int OsThreadId, string Name, bool ShortLived);
-
-/// <summary>The category values a ground-truth thread can have.</summary>
-public static class ThreadCategories
-{
-    public const string Runtime = "runtime";
-    public const string ThreadPool = "threadpool";
-    public const string Io = "io";
-    public const string User = "user";
-    public const string Native = "native";
-    public const string Tool = "tool";
-    public const string Unknown = "unknown";
-
-    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal)
-    {
-        Runtime, ThreadPool, Io, User, Native, Tool, Unknown,
-    };
-}

@@ -1,3 +1,4 @@
+using TraceThreads.Model;
 using TraceThreads.Tests.Infrastructure;
 using System.Diagnostics;
 
@@ -31,7 +32,7 @@ public sealed class ScenarioCorpusTests
             Assert.Equal("net10.0", truth.Framework);
             Assert.Empty(truth.UnclassifiedThreads);
             Assert.Equal(
-                new GroundTruthThread(1235, 12, "worker-a-1", ThreadCategories.User, "user-thread",
+                new GroundTruthThread(1235, 12, "worker-a-1", Categories.User, "user-thread",
                     "Scenarios.PlainThreads.StartNamedWorkers", false, "named thread from StartNamedWorkers"),
                 truth.Find(1235));
             Assert.True(truth.Find(1236)!.ShortLived);
@@ -118,7 +119,7 @@ public sealed class ScenarioCorpusTests
             }
 
             Assert.Equal(0, process.ExitCode);
-            var native = GroundTruth.Load(truthPath).WithCategory(ThreadCategories.Native).ToList();
+            var native = GroundTruth.Load(truthPath).WithCategory(Categories.Native).ToList();
             Assert.Equal(3, native.Count);
             Assert.Single(native, t => t.ShortLived);
             Assert.All(native, t => Assert.Null(t.CreatorSite));
