@@ -24,13 +24,13 @@ public static class TextReport
         ArgumentNullException.ThrowIfNull(w);
         options ??= new TextReportOptions();
         var width = options.Width;
-        WriteHeader(result, w);
+        WriteHeader(result, w, width);
         WriteSummary(result, w, width);
         WriteFindings(result, w, width);
         WriteTable(result, w, options);
     }
 
-    private static void WriteHeader(AnalysisResult r, TextWriter w)
+    private static void WriteHeader(AnalysisResult r, TextWriter w, int? width)
     {
         var t = r.Trace;
         var process = TerminalText.Escape(t.ProcessName ?? "unknown process");
@@ -38,7 +38,7 @@ public static class TextReport
         var runtime = t.RuntimeVersion is null ? "runtime version unknown" : $".NET {t.RuntimeVersion}";
         var os = string.Join(' ', new[] { t.Os, t.Architecture }.Where(s => !string.IsNullOrEmpty(s)).Select(TerminalText.Escape));
         w.WriteLine($"trace-threads: {process}{pid}, {runtime}{(os.Length > 0 ? ", " + os : string.Empty)}");
-        w.WriteLine($"trace: {TerminalText.Escape(Path.GetFileName(t.Path))}, {Seconds(t.DurationMs)}, {t.EventCount.ToString("N0", Inv)} events{(t.EventsLost > 0 ? $" ({t.EventsLost.ToString("N0", Inv)} LOST)" : string.Empty)}, census: {(t.HasCensus ? "yes" : "no")}");
+        WriteWrapped(w, "trace: ", "       ", $"{TerminalText.Escape(Path.GetFileName(t.Path))}, {Seconds(t.DurationMs)}, {t.EventCount.ToString("N0", Inv)} events{(t.EventsLost > 0 ? $" ({t.EventsLost.ToString("N0", Inv)} LOST)" : string.Empty)}, census: {(t.HasCensus ? "yes" : "no")}", width);
         if (t.IsPartial)
         {
             w.WriteLine("PARTIAL: this trace was cut short; the report covers what was recorded.");
@@ -67,10 +67,7 @@ public static class TextReport
             foreach (var role in category.Children)
             {
                 Row(w, "  " + role.Key, role.Counts);
-                foreach (var line in Wrap(Roles.Why(role.Key), (width ?? 120) - 6))
-                {
-                    w.WriteLine($"      {line}");
-                }
+                WriteWrapped(w, "      ", "      ", Roles.Why(role.Key), width);
 
                 foreach (var site in role.Children)
                 {
@@ -104,16 +101,10 @@ public static class TextReport
         foreach (var f in r.Findings.OrderBy(f => f.Severity == "warning" ? 0 : 1))
         {
             var mark = f.Severity == "warning" ? "!" : "-";
-            var lines = Wrap(TerminalText.Escape(f.Message), (width ?? 120) - 4);
-            w.WriteLine($" {mark} [{f.Id}] {lines[0]}");
-            foreach (var line in lines.Skip(1))
-            {
-                w.WriteLine($"     {line}");
-            }
-
+            WriteWrapped(w, $" {mark} [{f.Id}] ", "     ", TerminalText.Escape(f.Message), width);
             foreach (var d in f.Details)
             {
-                w.WriteLine($"     * {TerminalText.Escape(d)}");
+                WriteWrapped(w, "     * ", "       ", TerminalText.Escape(d), width);
             }
         }
 
@@ -122,7 +113,7 @@ public static class TextReport
 
     private static void WriteTable(AnalysisResult r, TextWriter w, TextReportOptions o)
     {
-        w.WriteLine($"{"TID",7} {"MID",5}  {"NAME",-15}  {"CATEGORY/ROLE",-29} {"CREATED",8} {"EXITED",8}  CREATOR");
+        WriteFitted(w, $"{"TID",7} {"MID",5}  {"NAME",-15}  {"CATEGORY/ROLE",-29} {"CREATED",8} {"EXITED",8}  CREATOR", o.Width);
         var rows = r.Threads.OrderBy(t => Categories.All.ToList().IndexOf(t.Category)).ThenBy(t => t.Role, StringComparer.Ordinal)
             .ThenBy(t => t.CreatedAtMs ?? -1).ThenBy(t => t.OsThreadId).ToList();
         foreach (var group in rows.GroupBy(t => (t.Role, Site: t.Creator?.Site)))
@@ -137,7 +128,8 @@ public static class TextReport
             if (shown.Count < list.Count)
             {
                 var rest = list.Skip(shown.Count).ToList();
-                w.WriteLine($"{string.Empty,7} ... {rest.Count} more {group.Key.Role} threads{(group.Key.Site is null ? string.Empty : " from " + TerminalText.Escape(group.Key.Site))} ({rest.Count(t => t.AliveAtEnd)} alive, {rest.Count(t => !t.AliveAtEnd)} exited); --all-threads lists them");
+                WriteWrapped(w, $"{string.Empty,7} ... ", $"{string.Empty,11}",
+                    $"{rest.Count} more {group.Key.Role} threads{(group.Key.Site is null ? string.Empty : " from " + TerminalText.Escape(group.Key.Site))} ({rest.Count(t => t.AliveAtEnd)} alive, {rest.Count(t => !t.AliveAtEnd)} exited); --all-threads lists them", o.Width);
             }
         }
     }
@@ -150,7 +142,7 @@ public static class TextReport
             ? "-"
             : $"{(t.Creator.OsThreadId is null ? "?" : t.Creator.OsThreadId.Value.ToString(Inv))} {TerminalText.Escape(t.Creator.Site ?? "(runtime)")}";
         var line = $"{t.OsThreadId,7} {(t.ManagedThreadId?.ToString(Inv) ?? "-"),5}  {name,-15}  {role,-29} {Ms(t.CreatedAtMs),8} {Ms(t.ExitedAtMs),8}  {creator}";
-        w.WriteLine(o.Width is { } width && line.Length > width ? Fit(line, width) : line);
+        WriteFitted(w, line, o.Width);
 
         var evidence = t.Evidence.Where(e => e.Role is not null).OrderByDescending(e => e.Role == t.Role).ThenByDescending(e => e.Weight).ToList();
         var notes = t.Evidence.Where(e => e.Role is null).ToList();
@@ -158,14 +150,15 @@ public static class TextReport
         {
             foreach (var e in evidence.Concat(notes))
             {
-                w.WriteLine($"{string.Empty,15}{(e.Role is null ? "note" : e.Role == t.Role ? "because" : "against")}: {TerminalText.Escape(e.Detail)} [{e.Rule}{(e.Role is null ? string.Empty : $" {e.Role} +{e.Weight}")}]");
+                WriteWrapped(w, $"{string.Empty,15}{(e.Role is null ? "note" : e.Role == t.Role ? "because" : "against")}: ", $"{string.Empty,17}",
+                    $"{TerminalText.Escape(e.Detail)} [{e.Rule}{(e.Role is null ? string.Empty : $" {e.Role} +{e.Weight}")}]", o.Width);
             }
         }
         else if (evidence.Count > 0)
         {
             var more = evidence.Count + notes.Count - 1;
             var because = $"{string.Empty,15}because: {TerminalText.Escape(evidence[0].Detail)}{(more > 0 ? $" (+{more} more)" : string.Empty)}";
-            w.WriteLine(o.Width is { } width2 && because.Length > width2 ? Fit(because, width2) : because);
+            WriteFitted(w, because, o.Width);
         }
         else
         {
@@ -173,19 +166,35 @@ public static class TextReport
         }
     }
 
+    /// <summary>A table line cut to the terminal's width (never cut when redirected: width is null).</summary>
+    private static void WriteFitted(TextWriter w, string line, int? width) =>
+        w.WriteLine(width is { } max && line.Length > max ? Fit(line, max) : line);
+
     private static string Ms(double? ms) => ms is null ? "-" : ms.Value.ToString("F1", Inv);
 
     private static string Seconds(double ms) => (ms / 1000).ToString("F2", Inv) + " s";
 
     private static string Fit(string s, int width) => s.Length <= width ? s : string.Concat(s.AsSpan(0, Math.Max(0, width - 3)), "...");
 
-    private static List<string> Wrap(string text, int width)
+    /// <summary>Writes <paramref name="text"/> word-wrapped to the width (120 when redirected), prefixes included.</summary>
+    private static void WriteWrapped(TextWriter w, string firstPrefix, string restPrefix, string text, int? width)
     {
-        width = Math.Max(20, width);
+        var max = width ?? 120;
+        var lines = Wrap(text, max - firstPrefix.Length, max - restPrefix.Length);
+        w.WriteLine(firstPrefix + lines[0]);
+        foreach (var line in lines.Skip(1))
+        {
+            w.WriteLine(restPrefix + line);
+        }
+    }
+
+    private static List<string> Wrap(string text, int firstWidth, int restWidth)
+    {
         var lines = new List<string>();
         var current = string.Empty;
         foreach (var word in text.Split(' '))
         {
+            var width = Math.Max(20, lines.Count == 0 ? firstWidth : restWidth);
             if (current.Length > 0 && current.Length + 1 + word.Length > width)
             {
                 lines.Add(current);
