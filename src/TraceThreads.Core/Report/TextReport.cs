@@ -192,9 +192,29 @@ public static class TextReport
     {
         var lines = new List<string>();
         var current = string.Empty;
-        foreach (var word in text.Split(' '))
+        var words = new Queue<string>(text.Split(' '));
+        while (words.TryDequeue(out var word))
         {
             var width = Math.Max(20, lines.Count == 0 ? firstWidth : restWidth);
+            if (word.Length > width)
+            {
+                // A frame name longer than the line: break it where it must, the rest goes round again.
+                var room = current.Length == 0 ? width : width - current.Length - 1;
+                if (room < 8)
+                {
+                    lines.Add(current);
+                    current = string.Empty;
+                    room = Math.Max(20, restWidth);
+                }
+
+                current = current.Length == 0 ? word[..room] : current + " " + word[..room];
+                lines.Add(current);
+                current = string.Empty;
+                var rest = new Queue<string>([word[room..], .. words]);
+                words = rest;
+                continue;
+            }
+
             if (current.Length > 0 && current.Length + 1 + word.Length > width)
             {
                 lines.Add(current);
