@@ -16,6 +16,7 @@ internal static class Attributor
         new GcEventsRule(),
         new DiagnosticsThreadRule(),
         new OsNameRule(),
+        new PthreadCreateRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),
         new ManagedFallbackRule(),
@@ -40,13 +41,11 @@ internal static class Attributor
                 OsThreadId = facts.OsThreadId,
                 ManagedThreadId = facts.ManagedThreadId,
                 Names = facts.CensusNames.ToList(),
-                CreatedAtMs = facts.CreatingAtMs ?? facts.StartedAtMs ?? (facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null),
+                CreatedAtMs = facts.CreatingAtMs ?? facts.StartedAtMs ?? facts.NativeCreatedAtMs ?? (facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null),
                 ExitedAtMs = exited,
                 FirstSeenMs = Min(facts.FirstEventMs, facts.CensusFirstSeenMs),
                 LastSeenMs = Max(facts.LastEventMs, facts.CensusLastSeenMs),
-                Creator = facts.CreatorOsThreadId is null && ctx.CreationFrames.Count == 0
-                    ? null
-                    : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite, ctx.CreationFrames),
+                Creator = Creator(facts, ctx),
                 Role = role,
                 Category = Roles.CategoryOf(role),
                 Evidence = evidence,
@@ -56,6 +55,19 @@ internal static class Attributor
         }
 
         return result;
+    }
+
+    /// <summary>The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw.</summary>
+    private static ThreadCreator? Creator(ThreadFacts facts, ThreadContext ctx)
+    {
+        if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
+        {
+            return new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite, ctx.CreationFrames);
+        }
+
+        return facts.NativeCreatorTid is { } tid
+            ? new ThreadCreator(tid, NativeFrames.Site(facts.NativeCreationFrames ?? []), facts.NativeCreationFrames ?? [])
+            : null;
     }
 
     /// <summary>The role with the most total weight; ties go to the strongest single piece, then by name for determinism.</summary>

@@ -309,3 +309,75 @@ internal sealed class ManagedFallbackRule : IAttributionRule
         }
     }
 }
+
+/// <summary>
+/// The pthread_create recorder (launch mode, Linux) saw the thread being made: by which OS thread, from which native
+/// code, to run which start routine. A start routine outside the runtime's own libraries is native code's thread;
+/// libSystem.Native's signal-handling thread is started from SystemNative_InitializeTerminalAndSignalHandling.
+/// </summary>
+internal sealed class PthreadCreateRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        var f = t.Facts;
+        if (f.NativeCreatorTid is not { } creator)
+        {
+            return;
+        }
+
+        var start = f.NativeStartRoutine ?? "?";
+        var frames = f.NativeCreationFrames ?? [];
+        if (frames.Any(x => x.Contains("SystemNative_InitializeTerminalAndSignalHandling", StringComparison.Ordinal)))
+        {
+            t.Add("pthread-create", $"pthread_create by tid {creator} from SystemNative_InitializeTerminalAndSignalHandling", Roles.SignalHandler, 60);
+        }
+        else if (NativeFrames.IsRuntimeModule(start))
+        {
+            t.Add("pthread-create", $"pthread_create by tid {creator}; it runs {start}, the runtime's own code", null, 0);
+        }
+        else
+        {
+            var site = NativeFrames.Site(frames);
+            t.Add("pthread-create", $"pthread_create by tid {creator}{(site is null ? string.Empty : " from " + site)}; it runs {start}, outside the runtime", Roles.Native, 60);
+        }
+    }
+}
+
+/// <summary>Native frames as the recorder writes them: "module!symbol+0xoff", "module+0xoff", or a resolved managed name.</summary>
+public static class NativeFrames
+{
+    private static readonly string[] RuntimeModules =
+    [
+        "libcoreclr.so", "libclrjit.so", "libhostpolicy.so", "libhostfxr.so", "libmscordaccore.so", "libmscordbi.so",
+        "libSystem.", "libtrace-threads-preload.so", "libc.so", "libpthread.so", "libstdc++.so", "libgcc_s.so",
+    ];
+
+    public static string Module(string frame)
+    {
+        var end = frame.IndexOfAny(['!', '+']);
+        return end < 0 ? frame : frame[..end];
+    }
+
+    public static bool IsRuntimeModule(string frame)
+    {
+        var module = Module(frame);
+        return RuntimeModules.Any(m => module.StartsWith(m, StringComparison.Ordinal));
+    }
+
+    /// <summary>The first frame outside the runtime, libc and managed code: "libfoo.so!start_workers".</summary>
+    public static string? Site(IEnumerable<string> frames)
+    {
+        foreach (var frame in frames)
+        {
+            if (frame.StartsWith("0x", StringComparison.Ordinal) || !frame.Contains(".so", StringComparison.Ordinal) || IsRuntimeModule(frame))
+            {
+                continue;
+            }
+
+            var plus = frame.LastIndexOf("+0x", StringComparison.Ordinal);
+            return plus > 0 && frame.Contains('!', StringComparison.Ordinal) ? frame[..plus] : frame;
+        }
+
+        return null;
+    }
+}

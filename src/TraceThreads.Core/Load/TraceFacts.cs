@@ -51,6 +51,12 @@ internal sealed class ThreadFacts(int osThreadId)
     public readonly Dictionary<ulong, SampledStack> Stacks = [];
     public long StacksDropped;
 
+    // From the pthread_create recorder (launch mode on Linux): who called pthread_create, from where, and what it runs.
+    public int? NativeCreatorTid;
+    public double? NativeCreatedAtMs;
+    public string? NativeStartRoutine;
+    public IReadOnlyList<string>? NativeCreationFrames;
+
     // From the OS census.
     public bool InCensus;
     public bool CensusInitial;
@@ -97,6 +103,7 @@ internal sealed class TraceFacts
     public List<PoolAdjustment> PoolAdjustments { get; } = [];
     public MethodMap Methods { get; } = new();
     public List<string> Warnings { get; } = [];
+    public bool HasPthreadLog { get; set; }
     public int? MinWorkerThreads { get; set; }
     public int? MaxWorkerThreads { get; set; }
 

@@ -39,6 +39,11 @@ internal static class TraceLoader
             {
                 CensusReader.Merge(census, facts);
             }
+
+            if (PthreadLogReader.FindBeside(path) is { } pthreads)
+            {
+                PthreadLogReader.Merge(pthreads, facts);
+            }
         }
 
         return facts;

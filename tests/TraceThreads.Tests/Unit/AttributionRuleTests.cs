@@ -243,3 +243,68 @@ public class AttributionRuleTests
         Assert.Equal("unknown", TraceThreads.Attribution.Attributor.Decide([]));
     }
 }
+
+/// <summary>The pthread_create recorder's evidence (launch mode), on synthetic facts shaped like its log.</summary>
+public class PthreadCreateRuleTests
+{
+    [Fact]
+    public void Native_library_thread_gets_native_role_creator_tid_and_library_site()
+    {
+        var b = new FactsBuilder(census: true);
+        var t = b.Census(150, 10, null, "app", "tt-native-0");
+        t.NativeCreatorTid = 100;
+        t.NativeCreatedAtMs = 9.5;
+        t.NativeStartRoutine = "libttnative.so+0x11b9";
+        t.NativeCreationFrames = ["libttnative.so!tt_start_threads+0x10a", "Scenarios.NativeThreads.Start"];
+        var r = b.Run().Threads.Single(x => x.OsThreadId == 150);
+        Assert.Equal(("native", "native"), (r.Category, r.Role));
+        Assert.Equal(100, r.Creator!.OsThreadId);
+        Assert.Equal("libttnative.so!tt_start_threads", r.Creator.Site);
+        Assert.Equal(9.5, r.CreatedAtMs);
+        Assert.Contains(r.Evidence, e => e.Rule == "pthread-create" && e.Role == "native");
+    }
+
+    [Fact]
+    public void Runtime_started_thread_keeps_its_runtime_role_and_gains_a_creator()
+    {
+        var b = new FactsBuilder(census: true);
+        var t = b.Census(151, 1, null, ".NET SynchManag");
+        t.NativeCreatorTid = 100;
+        t.NativeStartRoutine = "libcoreclr.so+0x63cd50";
+        t.NativeCreationFrames = ["libcoreclr.so+0x63c9b3", "libcoreclr.so!coreclr_initialize+0x221"];
+        var r = b.Run().Threads.Single(x => x.OsThreadId == 151);
+        Assert.Equal("synch-manager", r.Role);
+        Assert.Equal(100, r.Creator!.OsThreadId);
+        Assert.Null(r.Creator.Site);
+    }
+
+    [Fact]
+    public void Signal_handling_thread_is_recognised_from_its_creating_function()
+    {
+        var b = new FactsBuilder(census: true);
+        var t = b.Census(152, 1, null, "app");
+        t.NativeCreatorTid = 100;
+        t.NativeStartRoutine = "libSystem.Native.so+0x14ac0";
+        t.NativeCreationFrames = ["libSystem.Native.so+0x1420b", "libSystem.Native.so!SystemNative_InitializeTerminalAndSignalHandling+0xaa"];
+        Assert.Equal("signal-handler", b.Run().Threads.Single(x => x.OsThreadId == 152).Role);
+    }
+
+    [Fact]
+    public void Log_lines_of_other_processes_and_torn_lines_are_skipped_and_jitted_frames_resolved()
+    {
+        var b = new FactsBuilder(pid: 100);
+        b.Facts.Info = b.Facts.Info with { StartUtc = DateTime.UnixEpoch.AddSeconds(1000) };
+        var managed = b.Address("Scenarios.NativeThreads.Start");
+        var path = Path.GetTempFileName();
+        File.WriteAllText(path,
+            $$"""{"e":"pthread","pid":100,"tid":150,"creator":100,"createdNs":1000010000000,"start":"libttnative.so+0x11b9","frames":["libttnative.so!tt_start_threads+0x10a","0x{{managed:x}}"]}""" + "\n" +
+            """{"e":"pthread","pid":999,"tid":151,"creator":999,"createdNs":1000010000000,"start":"x","frames":[]}""" + "\n" +
+            """{"e":"pthread","pid":100,"tid":15""");
+        TraceThreads.Load.PthreadLogReader.Merge(path, b.Facts);
+        var t = b.Facts.Threads[150];
+        Assert.Equal(10, t.NativeCreatedAtMs!.Value, 3);
+        Assert.Equal(["libttnative.so!tt_start_threads+0x10a", "Scenarios.NativeThreads.Start"], t.NativeCreationFrames);
+        Assert.False(b.Facts.Threads.ContainsKey(151));
+        Assert.True(b.Facts.HasPthreadLog);
+    }
+}
