@@ -467,7 +467,8 @@ public sealed class TraceCollector
                 settings.Interval.TotalMilliseconds,
                 ProcInfo.ClockTicksPerSecond(),
                 $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}".ToLowerInvariant(),
-                options.Tool);
+                options.Tool,
+                settings.Interval.TotalMilliseconds * ThreadCensus.StatEvery(settings.Interval));
             _census = new ThreadCensus(owner._procFs(), _censusFile, header, settings.Interval, _startTimestamp, owner._time);
             _censusFile = null; // owned by the census now
             _census.Start();

@@ -143,6 +143,8 @@ public class ThreadCensusTests
     {
         private int _poll = -1;
 
+        public int Reads { get; private set; }
+
         public List<int> Forgotten { get; } = [];
 
         public bool TryListTasks(int pid, List<int> tids)
@@ -157,7 +159,11 @@ public class ThreadCensusTests
             return true;
         }
 
-        public TaskSample? ReadTask(int pid, int tid) => polls[_poll].First(p => p.Tid == tid);
+        public TaskSample? ReadTask(int pid, int tid)
+        {
+            Reads++;
+            return polls[_poll].First(p => p.Tid == tid);
+        }
 
         public void Forget(int tid) => Forgotten.Add(tid);
 
@@ -200,6 +206,41 @@ public class ThreadCensusTests
         census.Start();
         await census.ProcessExited.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("process-exited", census.Stop().Reason);
+    }
+
+    [Theory]
+    [InlineData(10, 5)]
+    [InlineData(20, 2)]
+    [InlineData(50, 1)]
+    [InlineData(1000, 1)]
+    public void Every_threads_stat_is_reread_about_every_50_ms(int intervalMs, int every)
+    {
+        Assert.Equal(every, ThreadCensus.StatEvery(TimeSpan.FromMilliseconds(intervalMs)));
+    }
+
+    [Fact]
+    public async Task Between_full_refreshes_only_new_threads_are_read_and_a_rename_waits_for_the_next_refresh()
+    {
+        // 10 ms polls: stat of every thread on polls 0 and 5; otherwise only threads not seen before.
+        var polls = Enumerable.Range(0, 7).Select(i => i switch
+        {
+            < 2 => new TaskSample[] { new(1, "app", 'S', 0, 0) },
+            _ => [new(1, "app", 'S', 0, 0), new(2, i < 3 ? "app" : "renamed", 'S', 0, 0)],
+        }).ToArray();
+        var proc = new ScriptedProc(polls);
+        using var ms = new MemoryStream();
+        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(10), TimeProvider.System.GetTimestamp()))
+        {
+            census.Start();
+            await census.ProcessExited.WaitAsync(TimeSpan.FromSeconds(10));
+            census.Stop();
+        }
+
+        // poll 0: 1 read; polls 1-4: only thread 2 when new (poll 2); poll 5: both; poll 6: none.
+        Assert.Equal(1 + 1 + 2, proc.Reads);
+        var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var rename = Assert.Single(lines, l => l.GetProperty("e").GetString() == "name");
+        Assert.Equal("renamed", rename.GetProperty("name").GetString());
     }
 
     // MemoryStream.ToArray still works after the census has disposed the stream.

@@ -60,7 +60,7 @@ public class CollectCommandTests
     }
 
     [Fact]
-    public void Defaults_are_the_default_profile_rundown_census_every_10_ms_and_no_duration()
+    public void Defaults_are_the_default_profile_rundown_census_every_20_ms_and_no_duration()
     {
         var o = Build("-p", "42");
         Assert.Equal(new CollectTarget.Process(42), o.Target);
@@ -109,7 +109,7 @@ public class CollectCommandTests
         var output = new StringWriter();
         Assert.Equal(0, await CliShell.RunAsync(["collect", "--help"], output, new StringWriter()));
         var help = output.ToString();
-        foreach (var expected in new[] { "--process-id", "--name", "--output", "--duration", "--providers", "--profile", "--no-samples", "--census-interval", "--no-census", "[default: 10]", "[default: default]", "Examples:", "trace-threads collect -- dotnet" })
+        foreach (var expected in new[] { "--process-id", "--name", "--output", "--duration", "--providers", "--profile", "--no-samples", "--census-interval", "--no-census", "[default: 20]", "[default: default]", "Examples:", "trace-threads collect -- dotnet" })
         {
             Assert.Contains(expected, help, StringComparison.Ordinal);
         }

@@ -36,6 +36,9 @@ internal sealed class CensusTracker
 
     public IReadOnlyCollection<TaskSample> Alive => _alive.Values;
 
+    /// <summary>The thread as the last poll saw it (to carry it over a poll that did not re-read its stat).</summary>
+    public bool TryGetLast(int tid, out TaskSample sample) => _alive.TryGetValue(tid, out sample);
+
     /// <summary>Applies one complete snapshot taken at <paramref name="t"/> (ms since the census start).</summary>
     /// <param name="exited">Receives the tids that are gone, so the caller can drop what it caches for them.</param>
     public void Apply(IReadOnlyList<TaskSample> snapshot, double t, List<CensusEvent> events, List<int>? exited = null)

@@ -5,7 +5,8 @@ using System.Text.Json;
 namespace TraceThreads.Capture.Census;
 
 /// <summary>The header line of a census.</summary>
-internal sealed record CensusHeader(int Pid, string? Process, string? CommandLine, DateTime StartUtc, double IntervalMs, long ClockTicksPerSecond, string Os, string Tool);
+/// <param name="StatIntervalMs">How often name, state and CPU of every thread are re-read (an extra field: readers that do not know it ignore it).</param>
+internal sealed record CensusHeader(int Pid, string? Process, string? CommandLine, DateTime StartUtc, double IntervalMs, long ClockTicksPerSecond, string Os, string Tool, double? StatIntervalMs = null);
 
 /// <summary>
 /// Writes the census as JSON Lines exactly as docs/census-format.md says. Names come from the target and are written
@@ -39,6 +40,10 @@ internal sealed class CensusWriter : IDisposable
             w.WriteNumber("clockTicksPerSecond", h.ClockTicksPerSecond);
             w.WriteString("os", h.Os);
             w.WriteString("tool", h.Tool);
+            if (h.StatIntervalMs is { } stat)
+            {
+                w.WriteNumber("statIntervalMs", Math.Round(stat, 3));
+            }
         });
     }
 

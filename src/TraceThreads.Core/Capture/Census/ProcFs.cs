@@ -1,4 +1,3 @@
-using System.IO.Enumeration;
 using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -19,41 +18,68 @@ internal interface IProcFs : IDisposable
 }
 
 /// <summary>
-/// Reads /proc with as few system calls as possible: the stat file of each thread is opened once and re-read with
-/// pread at offset 0 on every poll (procfs regenerates it on each read), so a poll costs one getdents on the task
-/// directory plus one pread per thread.
+/// Reads /proc with as few system calls as possible: the task directory stays open and is rewound for each poll
+/// (one getdents, no open/fstat/close), and the stat file of each thread is opened once and re-read with pread at
+/// offset 0 (procfs regenerates it on every read).
 /// </summary>
 internal sealed class LinuxProcFs : IProcFs
 {
     private readonly Dictionary<int, SafeFileHandle> _handles = [];
     private readonly byte[] _buffer = new byte[1024];
+    private IntPtr _dir;
+    private int _dirPid;
 
     public bool TryListTasks(int pid, List<int> tids)
     {
         tids.Clear();
-        try
+        if (_dir == IntPtr.Zero || _dirPid != pid)
         {
-            var entries = new FileSystemEnumerable<int>(
-                $"/proc/{pid}/task",
-                static (ref FileSystemEntry e) => ParseInt(e.FileName),
-                new EnumerationOptions { RecurseSubdirectories = false, IgnoreInaccessible = false, AttributesToSkip = 0, ReturnSpecialDirectories = false })
+            CloseDir();
+            _dir = LibC.OpenDir($"/proc/{pid}/task");
+            _dirPid = pid;
+            if (_dir == IntPtr.Zero)
             {
-                ShouldIncludePredicate = static (ref FileSystemEntry e) => e.IsDirectory,
-            };
-            foreach (var tid in entries)
+                return false;
+            }
+        }
+        else
+        {
+            LibC.RewindDir(_dir);
+        }
+
+        // The directory of an exited process reads as empty (or fails): either way, no threads means gone.
+        Marshal.SetLastPInvokeError(0);
+        IntPtr entry;
+        while ((entry = LibC.ReadDir(_dir)) != IntPtr.Zero)
+        {
+            // struct dirent (glibc and musl, 64-bit): d_ino 8, d_off 8, d_reclen 2, d_type 1, then d_name.
+            var tid = 0;
+            for (var i = 19; ; i++)
             {
-                if (tid > 0)
+                var c = Marshal.ReadByte(entry, i);
+                if (c == 0)
                 {
-                    tids.Add(tid);
+                    break;
                 }
+
+                tid = c is >= (byte)'0' and <= (byte)'9' ? (tid * 10) + (c - '0') : int.MinValue;
             }
 
-            return true;
+            if (tid > 0)
+            {
+                tids.Add(tid);
+            }
         }
-        catch (Exception ex) when (ex is DirectoryNotFoundException or FileNotFoundException or UnauthorizedAccessException or IOException)
+
+        return tids.Count > 0;
+    }
+
+    private void CloseDir()
+    {
+        if (_dir != IntPtr.Zero)
         {
-            // ESRCH/ENOENT while enumerating: the process exited between two system calls.
-            return false;
+            _ = LibC.CloseDir(_dir);
+            _dir = IntPtr.Zero;
         }
     }
 
@@ -98,22 +124,22 @@ internal sealed class LinuxProcFs : IProcFs
         }
 
         _handles.Clear();
+        CloseDir();
     }
 
-    private static int ParseInt(ReadOnlySpan<char> name)
+    private static class LibC
     {
-        var value = 0;
-        foreach (var c in name)
-        {
-            if (c is < '0' or > '9')
-            {
-                return -1;
-            }
+        [DllImport("libc", EntryPoint = "opendir", SetLastError = true)]
+        public static extern IntPtr OpenDir([MarshalAs(UnmanagedType.LPUTF8Str)] string path);
 
-            value = (value * 10) + (c - '0');
-        }
+        [DllImport("libc", EntryPoint = "readdir", SetLastError = true)]
+        public static extern IntPtr ReadDir(IntPtr dir);
 
-        return value;
+        [DllImport("libc", EntryPoint = "rewinddir")]
+        public static extern void RewindDir(IntPtr dir);
+
+        [DllImport("libc", EntryPoint = "closedir")]
+        public static extern int CloseDir(IntPtr dir);
     }
 }
 
