@@ -338,7 +338,8 @@ internal sealed class PthreadCreateRule : IAttributionRule
         else
         {
             var site = NativeFrames.Site(frames);
-            t.Add("pthread-create", $"pthread_create by tid {creator}{(site is null ? string.Empty : " from " + site)}; it runs {start}, outside the runtime", Roles.Native, 60);
+            var caller = Frames.FirstUserFrame(frames.Where(x => !x.Contains(".so", StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)));
+            t.Add("pthread-create", $"pthread_create by tid {creator}{(site is null ? string.Empty : " from " + site)}{(caller is null ? string.Empty : $" (called from {caller})")}; it runs {start}, outside the runtime", Roles.Native, 60);
         }
     }
 }

@@ -15,7 +15,8 @@ public sealed record CollectOptions(
     TimeSpan? Duration = null,
     CensusSettings? Census = null,
     string? WorkingDirectory = null,
-    string Tool = "trace-threads")
+    string Tool = "trace-threads",
+    bool PthreadHook = true)
 {
     /// <summary>The census settings in effect (enabled at the default interval unless told otherwise).</summary>
     public CensusSettings CensusOrDefault => Census ?? CensusSettings.Default;

@@ -247,6 +247,11 @@ public sealed class TraceCollector
             {
                 ["DOTNET_DiagnosticPorts"] = socket,
             };
+            foreach (var (name, value) in PthreadRecorder.Environment(options, _tracePath))
+            {
+                environment[name] = value;
+            }
+
             foreach (var disabling in new[] { "DOTNET_EnableDiagnostics", "COMPlus_EnableDiagnostics", "DOTNET_EnableDiagnostics_IPC" })
             {
                 if (Environment.GetEnvironmentVariable(disabling) == "0")

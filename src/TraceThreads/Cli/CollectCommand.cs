@@ -73,6 +73,11 @@ internal static class CollectCommand
         Description = "Do not write the OS thread census (thread exits, native threads, CPU per thread).",
     };
 
+    internal static readonly Option<bool> NoPthreadHookOption = new("--no-pthread-hook")
+    {
+        Description = "Launch mode, Linux: do not preload the pthread_create recorder (docs/pthread-log.md), which names the creator of native threads.",
+    };
+
     internal static readonly Option<int> BufferSizeOption = new("--buffer-size")
     {
         Description = "The runtime's event buffer in MB; when it fills, the runtime drops events.",
@@ -120,6 +125,7 @@ internal static class CollectCommand
             NoSamplesOption,
             CensusIntervalOption,
             NoCensusOption,
+            NoPthreadHookOption,
             BufferSizeOption,
             CommandArgument,
         };
@@ -177,7 +183,8 @@ internal static class CollectCommand
             duration,
             census,
             workingDirectory,
-            ToolName());
+            ToolName(),
+            PthreadHook: !parse.GetValue(NoPthreadHookOption));
         return (options, warnings);
     }
 

@@ -236,8 +236,9 @@ public class ThreadCensusTests
             census.Stop();
         }
 
-        // poll 0: 1 read; polls 1-4: only thread 2 when new (poll 2); poll 5: both; poll 6: none.
-        Assert.Equal(1 + 1 + 2, proc.Reads);
+        // The leader (tid 1 = pid) is read on every poll: its state tells teardown from threads ending.
+        // Others: poll 0 none besides the leader; polls 1-4: only thread 2 when new (poll 2); poll 5: both.
+        Assert.Equal(7 + 1 + 1, proc.Reads);
         var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var rename = Assert.Single(lines, l => l.GetProperty("e").GetString() == "name");
         Assert.Equal("renamed", rename.GetProperty("name").GetString());
@@ -245,4 +246,57 @@ public class ThreadCensusTests
 
     // MemoryStream.ToArray still works after the census has disposed the stream.
     private static CensusHeader Header() => new(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
+}
+
+/// <summary>Regression: a census of a process that exits showed every thread "exiting" in the teardown poll.</summary>
+public class ProcessTeardownTests
+{
+    private sealed class Proc(params TaskSample[][] polls) : IProcFs
+    {
+        private int _poll = -1;
+
+        public bool TryListTasks(int pid, List<int> tids)
+        {
+            tids.Clear();
+            if (++_poll >= polls.Length)
+            {
+                return false;
+            }
+
+            tids.AddRange(polls[_poll].Select(p => p.Tid));
+            return true;
+        }
+
+        public TaskSample? ReadTask(int pid, int tid) => polls[_poll].First(p => p.Tid == tid);
+
+        public void Forget(int tid)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Threads_vanishing_while_the_leader_is_a_zombie_were_alive_at_the_end_not_exited()
+    {
+        var header = new CensusHeader(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
+        var proc = new Proc(
+            [new(1, "app", 'S', 0, 0), new(2, "worker", 'S', 0, 0), new(3, "worker", 'S', 0, 0)],
+            [new(1, "app", 'Z', 0, 0), new(3, "worker", 'R', 0, 0)]);
+        using var ms = new MemoryStream();
+        using (var census = new ThreadCensus(proc, ms, header, TimeSpan.FromMilliseconds(1), TimeProvider.System.GetTimestamp()))
+        {
+            census.Start();
+            await census.ProcessExited.WaitAsync(TimeSpan.FromSeconds(10));
+            var end = census.Stop();
+            Assert.Equal("process-exited", end.Reason);
+        }
+
+        var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.DoesNotContain(lines, l => l.GetProperty("e").GetString() == "exit");
+        var alive = lines.Single(l => l.GetProperty("e").GetString() == "end").GetProperty("alive").EnumerateArray().Select(a => a.GetProperty("tid").GetInt32());
+        Assert.Equal([1, 2, 3], alive);
+    }
 }

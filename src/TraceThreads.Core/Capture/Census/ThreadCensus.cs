@@ -212,7 +212,8 @@ internal sealed class ThreadCensus : IDisposable
         var full = _tracker.Polls % _statEvery == 0;
         foreach (var tid in _tids)
         {
-            var sample = !full && _tracker.TryGetLast(tid, out var last) ? last : _proc.ReadTask(_header.Pid, tid);
+            // The leader is read every poll: its state is how process teardown is told from threads ending.
+            var sample = !full && tid != _header.Pid && _tracker.TryGetLast(tid, out var last) ? last : _proc.ReadTask(_header.Pid, tid);
             if (sample is { } s)
             {
                 _snapshot.Add(s);

@@ -1,0 +1,63 @@
+using System.Text.Json;
+using TraceThreads.Tests.Infrastructure;
+using TraceThreads.Tests.Scenarios;
+
+namespace TraceThreads.Tests.Accuracy;
+
+/// <summary>
+/// Threads a P/Invoked C library starts are invisible to EventPipe. In launch mode the pthread_create recorder names
+/// their creator: the thread that called into the library, the library function, and the managed caller above it.
+/// </summary>
+[Collection(LiveProcessCollection.Name)]
+public sealed class NativeCreatorTests
+{
+    [LinuxFact]
+    public async Task Native_library_threads_have_the_pinvoking_thread_and_the_library_function_as_creator()
+    {
+        var app = ScenarioApps.Get(ScenarioApps.Net10);
+        if (!app.NativeLibraryAvailable || TraceThreads.Capture.PthreadRecorder.Library() is null)
+        {
+            Assert.False(TestEnv.IsCi, "libttnative.so or the pthread recorder was not built (no gcc?); CI must run this");
+            return;
+        }
+
+        var dir = Directory.CreateTempSubdirectory("tt-native-").FullName;
+        var trace = Path.Combine(dir, "native.nettrace");
+        var truthPath = Path.Combine(dir, "truth.json");
+        var start = app.CreateStartInfo("native", truthPath);
+        var collect = await ToolProcess.RunAsync(["collect", "-o", trace, "--", start.FileName, .. start.ArgumentList]);
+        Assert.True(collect.ExitCode == 0, collect.Stderr);
+        Assert.True(File.Exists(trace + ".pthreads.jsonl"), "collect did not write the pthread_create log in launch mode");
+
+        var analyze = await Infrastructure.Cli.RunAsync("analyze", trace, "--format", "json");
+        Assert.Equal(0, analyze.ExitCode);
+        using var report = JsonDocument.Parse(analyze.Stdout);
+        var byTid = report.RootElement.GetProperty("threads").EnumerateArray().ToDictionary(t => t.GetProperty("osThreadId").GetInt32());
+        var truth = GroundTruth.Load(truthPath);
+        var native = truth.WithCategory("native").ToList();
+        Assert.Equal(3, native.Count);
+        foreach (var expected in native)
+        {
+            var creator = byTid[expected.OsThreadId].GetProperty("creator");
+            Assert.Equal(truth.Pid, creator.GetProperty("osThreadId").GetInt32());
+            Assert.Equal("libttnative.so!tt_start_threads", creator.GetProperty("site").GetString());
+            Assert.Contains(creator.GetProperty("stack").EnumerateArray(), f => f.GetString() == "Scenarios.NativeThreads.Start");
+        }
+
+        // The early exit has an exit time; the others lived to the end.
+        Assert.Single(native, t => byTid[t.OsThreadId].GetProperty("exitedAt").ValueKind == JsonValueKind.Number);
+    }
+
+    [LinuxFact]
+    public async Task No_pthread_hook_leaves_no_log_and_attribution_still_holds()
+    {
+        var app = ScenarioApps.Get(ScenarioApps.Net10);
+        var dir = Directory.CreateTempSubdirectory("tt-nohook-").FullName;
+        var trace = Path.Combine(dir, "threads.nettrace");
+        var start = app.CreateStartInfo("threads", Path.Combine(dir, "truth.json"));
+        var collect = await ToolProcess.RunAsync(["collect", "--no-pthread-hook", "-o", trace, "--", start.FileName, .. start.ArgumentList]);
+        Assert.True(collect.ExitCode == 0, collect.Stderr);
+        Assert.False(File.Exists(trace + ".pthreads.jsonl"));
+        Assert.Equal(0, (await Infrastructure.Cli.RunAsync("analyze", trace)).ExitCode);
+    }
+}
