@@ -50,6 +50,8 @@ internal sealed class ThreadFacts(int osThreadId)
     public readonly Dictionary<string, SignalCount> Signals = new(StringComparer.Ordinal);
     public readonly Dictionary<ulong, SampledStack> Stacks = [];
     public long StacksDropped;
+    /// <summary>The loader's memo of the previous sample: its stack's hash and entry (null: dropped, the set being full).</summary>
+    public (ulong Hash, SampledStack? Stack)? LastSample;
 
     // From the OS census.
     public bool InCensus;
@@ -100,14 +102,25 @@ internal sealed class TraceFacts
     public int? MinWorkerThreads { get; set; }
     public int? MaxWorkerThreads { get; set; }
 
+    // A direct-mapped cache in front of the dictionary, indexed by the low bits of the thread id (Linux hands out
+    // ids in sequence, so live threads rarely share a slot). A trace's events are mostly samples that rotate over
+    // every thread, and the dictionary's buckets and entries are cold by the time a thread comes round again.
+    private readonly ThreadFacts?[] _recent = new ThreadFacts?[1024];
+
     public ThreadFacts Thread(int osThreadId)
     {
+        ref var slot = ref _recent[osThreadId & (1024 - 1)];
+        if (slot is { } recent && recent.OsThreadId == osThreadId)
+        {
+            return recent;
+        }
+
         if (!Threads.TryGetValue(osThreadId, out var t))
         {
             Threads[osThreadId] = t = new ThreadFacts(osThreadId);
         }
 
-        return t;
+        return slot = t;
     }
 }
 
