@@ -66,15 +66,27 @@ internal static unsafe class EventStackReader
     /// <summary>Copies the event's stack (leaf first) into <paramref name="buffer"/>; returns the frame count (0 when none).</summary>
     public static int Read(TraceEvent data, Span<ulong> buffer)
     {
+        var frames = Frames(data, buffer);
+        frames.CopyTo(buffer);
+        return frames.Length;
+    }
+
+    /// <summary>
+    /// The event's stack (leaf first, at most <paramref name="scratch"/>.Length frames; empty when none), valid only
+    /// during the callback. A 64-bit stack is a view of the event's own buffer, not a copy: this runs for every sample
+    /// of a trace, and the caller usually only compares it. A 32-bit stack is widened into <paramref name="scratch"/>.
+    /// </summary>
+    public static ReadOnlySpan<ulong> Frames(TraceEvent data, Span<ulong> scratch)
+    {
         if (GetRecord is null)
         {
-            return 0;
+            return default;
         }
 
         var record = (byte*)GetRecord(data);
         if (record == null)
         {
-            return 0;
+            return default;
         }
 
         int count = *(ushort*)(record + ExtendedDataCountOffset);
@@ -92,20 +104,25 @@ internal static unsafe class EventStackReader
             var ptr = (byte*)*(ulong*)(item + ItemDataPtrOffset);
             if (ptr == null || size <= 8)
             {
-                return 0;
+                return default;
             }
 
             var pointerSize = type == StackTrace64 ? 8 : 4;
-            var frames = Math.Min((size - 8) / pointerSize, buffer.Length);
+            var frames = Math.Min((size - 8) / pointerSize, scratch.Length);
             var frameStart = ptr + 8; // skip MatchId
-            for (var f = 0; f < frames; f++)
+            if (pointerSize == 8)
             {
-                buffer[f] = pointerSize == 8 ? ((ulong*)frameStart)[f] : ((uint*)frameStart)[f];
+                return new ReadOnlySpan<ulong>(frameStart, frames);
             }
 
-            return frames;
+            for (var f = 0; f < frames; f++)
+            {
+                scratch[f] = ((uint*)frameStart)[f];
+            }
+
+            return scratch[..frames];
         }
 
-        return 0;
+        return default;
     }
 }

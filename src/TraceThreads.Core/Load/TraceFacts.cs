@@ -50,6 +50,8 @@ internal sealed class ThreadFacts(int osThreadId)
     public readonly Dictionary<string, SignalCount> Signals = new(StringComparer.Ordinal);
     public readonly Dictionary<ulong, SampledStack> Stacks = [];
     public long StacksDropped;
+    /// <summary>The loader's memo of the previous sample: its stack's hash and entry (null: dropped, the set being full).</summary>
+    public (ulong Hash, SampledStack? Stack)? LastSample;
 
     // From the pthread_create recorder (launch mode on Linux): who called pthread_create, from where, and what it runs.
     public int? NativeCreatorTid;
@@ -115,14 +117,25 @@ internal sealed class TraceFacts
         .OrderBy(t => t.CensusFirstSeenMs ?? double.MaxValue).ThenBy(t => t.OsThreadId)
         .Select(t => (int?)t.OsThreadId).FirstOrDefault();
 
+    // A direct-mapped cache in front of the dictionary, indexed by the low bits of the thread id (Linux hands out
+    // ids in sequence, so live threads rarely share a slot). A trace's events are mostly samples that rotate over
+    // every thread, and the dictionary's buckets and entries are cold by the time a thread comes round again.
+    private readonly ThreadFacts?[] _recent = new ThreadFacts?[1024];
+
     public ThreadFacts Thread(int osThreadId)
     {
+        ref var slot = ref _recent[osThreadId & (1024 - 1)];
+        if (slot is { } recent && recent.OsThreadId == osThreadId)
+        {
+            return recent;
+        }
+
         if (!Threads.TryGetValue(osThreadId, out var t))
         {
             Threads[osThreadId] = t = new ThreadFacts(osThreadId);
         }
 
-        return t;
+        return slot = t;
     }
 }
 
