@@ -101,6 +101,11 @@ internal sealed class NetTraceReader
             {
                 _processId = e.ProcessID;
             }
+
+            if (e.ID == ProcessInfoEventId && e.ProviderGuid == EventPipeProvider)
+            {
+                OnProcessInfo(e);
+            }
         };
 
         // Thread/Creating fires on the creating thread with the creation stack; Thread/Running and
@@ -185,16 +190,6 @@ internal sealed class NetTraceReader
         rundown.RuntimeStart += OnRuntime;
         clr.RuntimeStart += OnRuntime;
 
-        source.Dynamic.AddCallbackForProviderEvent("Microsoft-DotNETCore-EventPipe", "ProcessInfo", e =>
-        {
-            _commandLine = e.PayloadByName("CommandLine") as string;
-            _os = e.PayloadByName("OSInformation") as string;
-            _arch = e.PayloadByName("ArchInformation") as string;
-            if (e.ThreadID > 0)
-            {
-                _facts.Thread(e.ThreadID).Signal(Signals.ProcessInfo, e.TimeStampRelativeMSec);
-            }
-        });
 
         sampler.ThreadSample += e =>
         {
@@ -207,6 +202,42 @@ internal sealed class NetTraceReader
                 AddSampledStack(t, frames);
             }
         };
+    }
+
+    // Microsoft-DotNETCore-EventPipe/ProcessInfo (id 1): CommandLine, OSInformation, ArchInformation as UTF-16 strings.
+    // Decoded here rather than through source.Dynamic, whose registration slows the dispatch of every event.
+    private const TraceEventID ProcessInfoEventId = (TraceEventID)1;
+    private static readonly Guid EventPipeProvider = new("92f528a6-f5b8-5160-a7ee-b33da7739e29");
+
+    private void OnProcessInfo(TraceEvent e)
+    {
+        var data = e.EventData();
+        var offset = 0;
+        _commandLine = ReadUtf16(data, ref offset);
+        _os = ReadUtf16(data, ref offset);
+        _arch = ReadUtf16(data, ref offset);
+        if (e.ThreadID > 0)
+        {
+            _facts.Thread(e.ThreadID).Signal(Signals.ProcessInfo, e.TimeStampRelativeMSec);
+        }
+    }
+
+    private static string? ReadUtf16(byte[] data, ref int offset)
+    {
+        var start = offset;
+        while (offset + 1 < data.Length && (data[offset] != 0 || data[offset + 1] != 0))
+        {
+            offset += 2;
+        }
+
+        if (offset + 1 >= data.Length && start >= data.Length)
+        {
+            return null;
+        }
+
+        var text = System.Text.Encoding.Unicode.GetString(data, start, Math.Min(offset, data.Length) - start);
+        offset += 2;
+        return text;
     }
 
     private void MarkRundown(TraceEvent e)

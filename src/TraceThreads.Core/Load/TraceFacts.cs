@@ -43,8 +43,6 @@ internal sealed class ThreadFacts(int osThreadId)
     public bool InRundownThreadList;
 
     // Any event the thread emitted (samples included).
-    public double? FirstEventMs;
-    public double? LastEventMs;
     public long EventCount;
     public long SampleCount;
     public readonly Dictionary<string, SignalCount> Signals = new(StringComparer.Ordinal);
@@ -69,17 +67,25 @@ internal sealed class ThreadFacts(int osThreadId)
     public double? CpuMs;
     public string? State;
 
+    // Plain doubles with sentinels: Touch runs for every event of the trace, and nullable compares cost there.
+    private double _firstEventMs = double.MaxValue;
+    private double _lastEventMs = double.MinValue;
+
+    public double? FirstEventMs => EventCount == 0 ? null : _firstEventMs;
+
+    public double? LastEventMs => EventCount == 0 ? null : _lastEventMs;
+
     public void Touch(double atMs)
     {
         EventCount++;
-        if (FirstEventMs is null || atMs < FirstEventMs)
+        if (atMs < _firstEventMs)
         {
-            FirstEventMs = atMs;
+            _firstEventMs = atMs;
         }
 
-        if (LastEventMs is null || atMs > LastEventMs)
+        if (atMs > _lastEventMs)
         {
-            LastEventMs = atMs;
+            _lastEventMs = atMs;
         }
     }
 
