@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `trace-threads collect` costs the traced app: throughput of bench/busy-app (every core busy with CPU and
-# allocation, a new thread every 10 ms, thread-pool bursts) untraced, under `trace-threads collect` (default and
-# --profile minimal) and under `dotnet-trace collect` with the same providers, interleaved in one run, REPS times,
+# allocation, a new thread every 10 ms, thread-pool bursts) untraced, under `trace-threads collect` (defaults, and
+# with --samples) and under `dotnet-trace collect` with the default's providers, interleaved in one run, REPS times,
 # medians reported (this machine is noisy: other work shares its cores). Also the collector's own CPU and trace sizes.
 #
 # Usage: bench/collect-overhead.sh [REPS=7] [SECONDS=5]
@@ -29,8 +29,8 @@ if [ -z "$DT" ]; then
 fi
 
 BUSY=("dotnet" "$OUT/busy/busy-app.dll" "$SECONDS_PER_RUN")
-# The providers of trace-threads' default profile, spelled for dotnet-trace.
-PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4,Microsoft-DotNETCore-SampleProfiler:0:4"
+# The providers of trace-threads' default profile, spelled for dotnet-trace (which then adds nothing of its own).
+PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4"
 
 # Runs a command and records the CPU seconds of that process alone (not its children) in $1.cpu: the collector's
 # own cost. /proc/<pid>/stat is sampled every 50 ms; the last sample before exit is kept.
@@ -61,12 +61,12 @@ run() {
   case $name in
     untraced) "${BUSY[@]}" "$OUT/$name.res" ;;
     trace-threads) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
-    trace-threads-minimal) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect --profile minimal -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
+    trace-threads-samples) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect --samples -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
     dotnet-trace) own_cpu "$name" "$DT" collect --providers "$PROVIDERS" -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
   esac
 }
 
-CONFIGS=(untraced trace-threads trace-threads-minimal dotnet-trace)
+CONFIGS=(untraced trace-threads dotnet-trace trace-threads-samples)
 for ((rep = 1; rep <= REPS; rep++)); do
   # A different order each repetition, so a slow spell of the machine does not always hit the same configuration.
   mapfile -t order < <(printf '%s\n' "${CONFIGS[@]}" | shuf)

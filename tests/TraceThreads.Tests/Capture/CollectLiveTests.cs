@@ -35,7 +35,7 @@ public sealed class CollectLiveTests : IDisposable
     private CollectOptions Options(CollectTarget target, string name, TimeSpan? duration = null, bool census = true) => new(
         target,
         Path.Combine(_dir, name),
-        new SessionSettings(CollectProfiles.Resolve("default", null, false).Providers),
+        new SessionSettings(CollectProfiles.Resolve("default", null, samples: true).Providers),
         duration,
         census ? CensusSettings.Default : CensusSettings.Disabled,
         _dir,
