@@ -81,6 +81,16 @@ public sealed class CollectLiveTests : IDisposable
     }
 
     [LinuxFact]
+    public async Task A_dotnet_child_of_the_launched_command_runs_without_waiting_for_a_tracer()
+    {
+        // The child inherits DOTNET_DiagnosticPorts; without clearing it inside the traced runtime, its runtime would
+        // connect to our socket and wait at startup for a ResumeRuntime that never comes.
+        var result = await new TraceCollector().RunAsync(Options(await Launch("spawn"), "spawn.nettrace", census: false), null, CancellationToken.None);
+        Assert.Equal(0, result.Child!.ExitCode);
+        Assert.Equal(TraceEnding.Complete, result.Ending);
+    }
+
+    [LinuxFact]
     public async Task Attach_by_pid_records_for_the_duration_and_leaves_the_target_running()
     {
         var target = await StartTarget("wait");
