@@ -59,7 +59,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.True(facts.Creations >= 4, $"only {facts.Creations} Thread/Creating events");
         Assert.Equal(facts.Creations, facts.CreationsWithStack);
         Assert.True(facts.Samples > 0);
-        Assert.True(facts.RundownMethods > 0, "no rundown");
+        Assert.True(facts.RundownEvents > 0, "no rundown");
 
         // Launched suspended: the very first creations (our three workers from Main) are in the trace,
         // and the framework's ReadyToRun frames are named thanks to the rundown.
@@ -169,7 +169,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Contains("Next: trace-threads analyze " + trace, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("\x1b", stderr, StringComparison.Ordinal);
         Assert.True(NettraceFile.Scan(trace).Complete);
-        Assert.True(TraceFacts.Read(trace).RundownMethods > 0);
+        Assert.True(TraceFacts.Read(trace).RundownEvents > 0);
         var census = CensusFile.Read(trace + ".threads.jsonl");
         Assert.Equal("stopped", census[^1].GetProperty("reason").GetString());
 
@@ -204,7 +204,7 @@ public sealed class CollectLiveTests : IDisposable
         var facts = TraceFacts.Read(result.TracePath);
         Assert.True(facts.Creations >= 3, $"{facts.Creations} creations");
         Assert.Equal(facts.Creations, facts.CreationsWithStack);
-        Assert.Equal(0, facts.RundownMethods);
+        Assert.Equal(0, facts.RundownEvents);
         Assert.Equal("process-exited", CensusFile.Read(result.Census!.Path)[^1].GetProperty("reason").GetString());
     }
 
