@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `trace-threads collect` costs the traced app: throughput of bench/busy-app (every core busy with CPU and
-# allocation, a new thread every 10 ms, thread-pool bursts) untraced, under `trace-threads collect` (default and
-# --profile minimal) and under `dotnet-trace collect` with the same providers, interleaved in one run, REPS times,
+# allocation, a new thread every 10 ms, thread-pool bursts) untraced, under `trace-threads collect` (defaults, and
+# with --samples) and under `dotnet-trace collect` with the default's providers, interleaved in one run, REPS times,
 # medians reported (this machine is noisy: other work shares its cores). Also the collector's own CPU and trace sizes.
 #
 # Usage: bench/collect-overhead.sh [REPS=7] [SECONDS=5]
@@ -29,8 +29,8 @@ if [ -z "$DT" ]; then
 fi
 
 BUSY=("dotnet" "$OUT/busy/busy-app.dll" "$SECONDS_PER_RUN")
-# The providers of trace-threads' default profile, spelled for dotnet-trace.
-PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4,Microsoft-DotNETCore-SampleProfiler:0:4"
+# The providers of trace-threads' default profile, spelled for dotnet-trace (which then adds nothing of its own).
+PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4"
 
 # Runs a command and records the CPU seconds of that process alone (not its children) in $1.cpu: the collector's
 # own cost. /proc/<pid>/stat is sampled every 50 ms; the last sample before exit is kept.
@@ -61,12 +61,12 @@ run() {
   case $name in
     untraced) "${BUSY[@]}" "$OUT/$name.res" ;;
     trace-threads) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
-    trace-threads-minimal) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect --profile minimal -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
+    trace-threads-samples) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect --samples -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
     dotnet-trace) own_cpu "$name" "$DT" collect --providers "$PROVIDERS" -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
   esac
 }
 
-CONFIGS=(untraced trace-threads trace-threads-minimal dotnet-trace)
+CONFIGS=(untraced trace-threads dotnet-trace trace-threads-samples)
 for ((rep = 1; rep <= REPS; rep++)); do
   # A different order each repetition, so a slow spell of the machine does not always hit the same configuration.
   mapfile -t order < <(printf '%s\n' "${CONFIGS[@]}" | shuf)
@@ -76,36 +76,37 @@ for ((rep = 1; rep <= REPS; rep++)); do
   done
 done
 
-python3 - "$OUT" "$SECONDS_PER_RUN" "${CONFIGS[@]}" <<'PY'
+python3 - "$OUT" "$SECONDS_PER_RUN" "$REPS" "${CONFIGS[@]}" <<'PY'
 import os, statistics, sys
-out, seconds, configs = sys.argv[1], sys.argv[2], sys.argv[3:]
-def values(path, key=None):
-    if not os.path.exists(path):
-        return []
-    vals = []
-    for line in open(path):
-        line = line.strip()
-        if not line:
-            continue
-        if key:
-            fields = dict(f.split("=") for f in line.split())
-            vals.append(float(fields[key]))
-        else:
-            vals.append(float(line))
-    return vals
-base = statistics.median(values(f"{out}/untraced.res", "opsPerSec"))
-print(f"{'configuration':<24}{'median ops/s':>14}{'vs untraced':>13}{'vs dotnet-trace':>17}{'collector CPU s':>17}{'trace MB':>10}  runs")
-dt = values(f"{out}/dotnet-trace.res", "opsPerSec")
-dt_median = statistics.median(dt) if dt else None
+out, seconds, reps, configs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+def results(c):
+    path = f"{out}/{c}.res"
+    return [dict((k, float(v)) for k, v in (f.split("=") for f in l.split())) for l in open(path) if l.strip()] if os.path.exists(path) else []
+def lines(path):
+    return [float(l) for l in open(path) if l.strip()] if os.path.exists(path) else []
+base = results("untraced")
+def paired(c, key, against=base):
+    # Repetition i of every configuration ran within the same minute: compare within a repetition, then take the
+    # median, so slow spells of the machine cancel out.
+    r = results(c)
+    n = min(len(r), len(against))
+    return statistics.median(r[i][key] / against[i][key] for i in range(n)) if n else float("nan")
+dt = results("dotnet-trace")
+print(f"{'configuration':<23}{'ops/s':>11}{'vs untraced':>13}{'ops/CPU-s':>11}{'vs untraced':>13}{'vs dotnet-trace':>17}{'collector CPU':>15}{'trace':>9}")
 for c in configs:
-    ops = values(f"{out}/{c}.res", "opsPerSec")
-    if not ops:
-        print(f"{c:<24}{'(no result)':>14}")
+    r = results(c)
+    if not r:
+        print(f"{c:<23}{'(no result)':>11}")
         continue
-    m = statistics.median(ops)
-    cpu = values(f"{out}/{c}.cpu")
+    ops = statistics.median(x["opsPerSec"] for x in r)
+    eff = statistics.median(x["opsPerCpuSec"] for x in r)
+    cpu = lines(f"{out}/{c}.cpu")
     size = os.path.getsize(f"{out}/{c}.nettrace") / 1048576 if os.path.exists(f"{out}/{c}.nettrace") else None
-    print(f"{c:<24}{m:>14,.0f}{m / base:>12.1%}{(f'{m / dt_median:.1%}' if dt_median else '-'):>17}"
-          f"{(f'{statistics.median(cpu):.2f}' if cpu else '-'):>17}{(f'{size:.1f}' if size else '-'):>10}  {len(ops)}")
-print(f"\n{len(values(f'{out}/untraced.res', 'opsPerSec'))} repetitions of {seconds} s; ratios are medians of throughput; trace MB is the last run's file.")
+    vs_dt = f"{paired(c, 'opsPerSec', dt):.1%}" if dt else "-"
+    print(f"{c:<23}{ops:>11,.0f}{paired(c, 'opsPerSec'):>13.1%}{eff:>11,.0f}{paired(c, 'opsPerCpuSec'):>13.1%}{vs_dt:>17}"
+          f"{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
+print(f"\n{reps} repetitions of {seconds} s (+1 s warm-up) each, configurations in a random order within each repetition.")
+print("ops/s and ops/CPU-s: medians; 'vs' columns: median over repetitions of the ratio within a repetition.")
+print("collector CPU: the collecting process alone (its census, stream copy, startup), not the traced app.")
+print(f"load average now: {open('/proc/loadavg').read().split()[0:3]}")
 PY

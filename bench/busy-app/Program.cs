@@ -1,7 +1,8 @@
 // The target of bench/collect-overhead.sh: busy on every core (CPU and allocation, so many gen0 GCs), a new thread
 // every 10 ms and thread-pool bursts, which is what a thread tracer pays for. Usage: busy-app SECONDS [RESULT_FILE].
-// After one second of warm-up it counts work units for SECONDS and appends "opsPerSec=<n> threads=<n>" to RESULT_FILE
-// (or prints it), so the result survives tools that hide the child's output.
+// After one second of warm-up it counts work units for SECONDS and appends "opsPerSec=<n> opsPerCpuSec=<n> threads=<n>"
+// to RESULT_FILE (or prints it), so the result survives tools that hide the child's output. opsPerCpuSec divides by the
+// CPU this process used in the window, which moves much less than opsPerSec when other work shares the machine.
 using System.Diagnostics;
 using System.Globalization;
 
@@ -43,9 +44,17 @@ for (var w = 0; w < Environment.ProcessorCount; w++)
 
 var created = 0;
 var pending = new List<Task>();
+var cpuAtWarmUp = TimeSpan.Zero;
+var cpuTaken = false;
 var tick = 0;
 while (clock.Elapsed < end)
 {
+    if (!cpuTaken && clock.Elapsed >= warmUp)
+    {
+        cpuAtWarmUp = Process.GetCurrentProcess().TotalProcessorTime;
+        cpuTaken = true;
+    }
+
     var t = new Thread(() => Thread.SpinWait(2000)) { Name = "short-" + created };
     t.Start();
     created++;
@@ -69,8 +78,10 @@ foreach (var w in workers)
     w.Join();
 }
 
+var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtWarmUp).TotalSeconds;
+
 Task.WaitAll([.. pending]);
-var line = FormattableString.Invariant($"opsPerSec={ops / seconds:F0} threads={created}");
+var line = FormattableString.Invariant($"opsPerSec={ops / seconds:F0} opsPerCpuSec={ops / cpu:F0} threads={created}");
 if (resultFile is null)
 {
     Console.WriteLine(line);

@@ -41,22 +41,34 @@ public static class CollectProfiles
         EventLevel.Informational);
 
     /// <summary>
-    /// One stack of every managed thread each millisecond (fixed by the runtime, not configurable), which shows
-    /// each thread's start routine even when it only waits.
+    /// One stack of every managed thread each millisecond (fixed by the runtime: ep_init sets 1 ms and nothing
+    /// exposes it), which shows each thread's start routine even when it only waits. Not in the default: each sample
+    /// suspends the runtime and walks every managed thread, measured at 6-11% of the benchmark app's CPU efficiency
+    /// (docs/collect.md), and its cost grows with the thread count, which is high exactly when threads need explaining.
     /// </summary>
     public static readonly ProviderSpec SampleProfiler = new(SampleProfilerProvider, 0, EventLevel.Informational);
 
-    /// <summary>Adds GC (GC thread ids, suspensions), Contention (why threads block) and Exception (threads that die of one).</summary>
+    /// <summary>
+    /// Adds GC (which thread runs each GC, suspensions), Contention (why threads block) and Exception (threads that
+    /// die of one), still at Informational: at Verbose the GC keyword adds GC/AllocationTick with a stack every
+    /// 100 KB allocated, 20,000 events/s and 1.8 MB/s on the benchmark app.
+    /// </summary>
     public static readonly ProviderSpec VerboseRuntime = new(
         RuntimeKeywords.RuntimeProvider,
         DefaultRuntime.Keywords | RuntimeKeywords.GC | RuntimeKeywords.Contention | RuntimeKeywords.Exception,
-        EventLevel.Verbose);
+        EventLevel.Informational);
+
+    /// <summary>Threading and ThreadTransfer only: method names come from the rundown alone, so a crash leaves jitted frames unnamed.</summary>
+    public static readonly ProviderSpec MinimalRuntime = new(
+        RuntimeKeywords.RuntimeProvider,
+        RuntimeKeywords.Threading | RuntimeKeywords.ThreadTransfer,
+        EventLevel.Informational);
 
     public static IReadOnlyList<CollectProfile> All { get; } =
     [
-        new("default", "thread creation with stacks, thread pool decisions, method names, 1 ms stack samples", [DefaultRuntime, SampleProfiler]),
-        new("minimal", "as default without stack samples: the cheapest trace that still has creation stacks", [DefaultRuntime]),
-        new("verbose", "as default plus GC, lock contention and exceptions at verbose level (larger, costlier)", [VerboseRuntime, SampleProfiler]),
+        new("default", "thread creation with the creator's stack, thread-pool decisions, method loads (names survive a crash)", [DefaultRuntime]),
+        new("minimal", "thread creation and thread-pool events only; jitted frames are named only if the session ends with rundown", [MinimalRuntime]),
+        new("verbose", "default plus GC, lock contention, exceptions and 1 ms stack samples (larger and costlier)", [VerboseRuntime, SampleProfiler]),
         new("none", "no providers: use with --providers to choose every provider yourself", []),
     ];
 
@@ -64,11 +76,12 @@ public static class CollectProfiles
 
     /// <summary>
     /// The providers of <paramref name="profileName"/>, then each of <paramref name="extra"/> replacing the profile's
-    /// provider of the same name or adding to them; <paramref name="noSamples"/> removes the sample profiler last.
+    /// provider of the same name or adding to them; then <paramref name="samples"/> adds the sample profiler (true) or
+    /// removes it (false); null leaves the profile's choice.
     /// </summary>
     /// <returns>The providers and warnings worth showing (a trace that cannot explain threads, for instance).</returns>
     /// <exception cref="TraceThreadsException">UsageError: unknown profile, or nothing left to enable.</exception>
-    public static (IReadOnlyList<ProviderSpec> Providers, IReadOnlyList<string> Warnings) Resolve(string? profileName, IReadOnlyList<ProviderSpec>? extra, bool noSamples)
+    public static (IReadOnlyList<ProviderSpec> Providers, IReadOnlyList<string> Warnings) Resolve(string? profileName, IReadOnlyList<ProviderSpec>? extra, bool? samples = null)
     {
         var profile = Find(profileName ?? "default")
             ?? throw new TraceThreadsException(ExitCode.UsageError, $"unknown profile '{profileName}' (known: {string.Join(", ", All.Select(p => p.Name))}).");
@@ -87,9 +100,13 @@ public static class CollectProfiles
             }
         }
 
-        if (noSamples)
+        if (samples == false)
         {
             providers.RemoveAll(p => p.IsNamed(SampleProfilerProvider));
+        }
+        else if (samples == true && !providers.Any(p => p.IsNamed(SampleProfilerProvider)))
+        {
+            providers.Add(SampleProfiler);
         }
 
         if (providers.Count == 0)
@@ -105,7 +122,7 @@ public static class CollectProfiles
         {
             warnings.Add($"{RuntimeKeywords.RuntimeProvider} is not enabled with the Threading keyword (0x10000) at Informational or above: the trace will not say who created threads; only the census will list them.");
         }
-        else if ((runtime.Keywords & (RuntimeKeywords.Loader | RuntimeKeywords.Jit)) != (RuntimeKeywords.Loader | RuntimeKeywords.Jit))
+        else if ((runtime.Keywords & (RuntimeKeywords.Loader | RuntimeKeywords.Jit)) != (RuntimeKeywords.Loader | RuntimeKeywords.Jit) && profile.Name != "minimal")
         {
             warnings.Add($"{RuntimeKeywords.RuntimeProvider} lacks the Loader (0x8) or Jit (0x10) keyword: frames of methods jitted during the trace may stay unresolved.");
         }

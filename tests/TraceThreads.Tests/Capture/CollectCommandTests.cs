@@ -69,20 +69,21 @@ public class CollectCommandTests
         Assert.Equal(CensusSettings.Default, o.CensusOrDefault);
         Assert.Equal(SessionSettings.DefaultRundownKeyword, o.Session.RundownKeyword);
         Assert.Equal(SessionSettings.DefaultBufferSizeMB, o.Session.BufferSizeMB);
-        Assert.Equal(2, o.Session.Providers.Count);
+        Assert.Single(o.Session.Providers);
         Assert.StartsWith("trace-threads/", o.Tool, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Options_reach_the_record()
     {
-        var o = Build("-n", "MyApp", "-o", "x.nettrace", "--no-samples", "--census-interval", "20", "--buffer-size", "64", "--providers", "My-Source:0x1:4");
+        var o = Build("-n", "MyApp", "-o", "x.nettrace", "--profile", "verbose", "--no-samples", "--census-interval", "20", "--buffer-size", "64", "--providers", "My-Source:0x1:4");
         Assert.Equal(new CollectTarget.Named("MyApp"), o.Target);
         Assert.EndsWith("x.nettrace", o.OutputPath, StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromMilliseconds(20), o.CensusOrDefault.Interval);
         Assert.Equal(64, o.Session.BufferSizeMB);
         Assert.Equal(["Microsoft-Windows-DotNETRuntime", "My-Source"], o.Session.Providers.Select(p => p.Name));
         Assert.False(Build("-p", "1", "--no-census").CensusOrDefault.Enabled);
+        Assert.Equal(2, Build("-p", "1", "--samples").Session.Providers.Count);
     }
 
     [Theory]
@@ -93,6 +94,7 @@ public class CollectCommandTests
     [InlineData("--census-interval", "-p", "1", "--census-interval", "0")]
     [InlineData("--buffer-size", "-p", "1", "--buffer-size", "0")]
     [InlineData("unknown profile", "-p", "1", "--profile", "x")]
+    [InlineData("contradict", "-p", "1", "--samples", "--no-samples")]
     public async Task Bad_combinations_are_usage_errors_with_one_line(string expected, params string[] args)
     {
         var error = new StringWriter();
@@ -109,7 +111,7 @@ public class CollectCommandTests
         var output = new StringWriter();
         Assert.Equal(0, await CliShell.RunAsync(["collect", "--help"], output, new StringWriter()));
         var help = output.ToString();
-        foreach (var expected in new[] { "--process-id", "--name", "--output", "--duration", "--providers", "--profile", "--no-samples", "--census-interval", "--no-census", "[default: 20]", "[default: default]", "Examples:", "trace-threads collect -- dotnet" })
+        foreach (var expected in new[] { "--process-id", "--name", "--output", "--duration", "--providers", "--profile", "--samples", "--no-samples", "--census-interval", "--no-census", "[default: 20]", "[default: default]", "Examples:", "trace-threads collect -- dotnet" })
         {
             Assert.Contains(expected, help, StringComparison.Ordinal);
         }

@@ -35,7 +35,7 @@ public sealed class CollectLiveTests : IDisposable
     private CollectOptions Options(CollectTarget target, string name, TimeSpan? duration = null, bool census = true) => new(
         target,
         Path.Combine(_dir, name),
-        new SessionSettings(CollectProfiles.Resolve("default", null, false).Providers),
+        new SessionSettings(CollectProfiles.Resolve("default", null, samples: true).Providers),
         duration,
         census ? CensusSettings.Default : CensusSettings.Disabled,
         _dir,
@@ -59,7 +59,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.True(facts.Creations >= 4, $"only {facts.Creations} Thread/Creating events");
         Assert.Equal(facts.Creations, facts.CreationsWithStack);
         Assert.True(facts.Samples > 0);
-        Assert.True(facts.RundownMethods > 0, "no rundown");
+        Assert.True(facts.RundownEvents > 0, "no rundown");
 
         // Launched suspended: the very first creations (our three workers from Main) are in the trace,
         // and the framework's ReadyToRun frames are named thanks to the rundown.
@@ -78,6 +78,16 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Contains("tt-worker-3", names);
         Assert.Contains(".NET SynchManag", names);
         Assert.True(census.Of("start").Count(s => !s.GetProperty("initial").GetBoolean()) >= 4);
+    }
+
+    [LinuxFact]
+    public async Task A_dotnet_child_of_the_launched_command_runs_without_waiting_for_a_tracer()
+    {
+        // The child inherits DOTNET_DiagnosticPorts; without clearing it inside the traced runtime, its runtime would
+        // connect to our socket and wait at startup for a ResumeRuntime that never comes.
+        var result = await new TraceCollector().RunAsync(Options(await Launch("spawn"), "spawn.nettrace", census: false), null, CancellationToken.None);
+        Assert.Equal(0, result.Child!.ExitCode);
+        Assert.Equal(TraceEnding.Complete, result.Ending);
     }
 
     [LinuxFact]
@@ -159,7 +169,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Contains("Next: trace-threads analyze " + trace, stderr, StringComparison.Ordinal);
         Assert.DoesNotContain("\x1b", stderr, StringComparison.Ordinal);
         Assert.True(NettraceFile.Scan(trace).Complete);
-        Assert.True(TraceFacts.Read(trace).RundownMethods > 0);
+        Assert.True(TraceFacts.Read(trace).RundownEvents > 0);
         var census = CensusFile.Read(trace + ".threads.jsonl");
         Assert.Equal("stopped", census[^1].GetProperty("reason").GetString());
 
@@ -194,7 +204,7 @@ public sealed class CollectLiveTests : IDisposable
         var facts = TraceFacts.Read(result.TracePath);
         Assert.True(facts.Creations >= 3, $"{facts.Creations} creations");
         Assert.Equal(facts.Creations, facts.CreationsWithStack);
-        Assert.Equal(0, facts.RundownMethods);
+        Assert.Equal(0, facts.RundownEvents);
         Assert.Equal("process-exited", CensusFile.Read(result.Census!.Path)[^1].GetProperty("reason").GetString());
     }
 

@@ -8,7 +8,8 @@ namespace TraceThreads.Tests.Capture;
 /// A tiny .NET app to trace, written to a temp folder and built once per machine (cached by a hash of its source,
 /// about 5 s the first time). It starts three named threads, thread-pool work and a timer, prints "ready", then
 /// behaves as told: <c>run MS [CODE]</c> exits after MS ms with CODE, <c>failfast MS</c> and <c>sigkill MS</c> crash
-/// after MS ms, <c>wait</c> runs until killed.
+/// after MS ms, <c>wait</c> runs until killed, <c>spawn</c> runs itself as a child (<c>run 100</c>) and exits 0 if that
+/// child finished within 20 s, 99 if it hung (as a runtime waiting at startup for a tracer would).
 /// </summary>
 internal static class TestTarget
 {
@@ -31,6 +32,22 @@ internal static class TestTarget
 
         Console.WriteLine("ready");
         Console.Out.Flush();
+        if (mode == "spawn")
+        {
+            var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
+            psi.ArgumentList.Add(typeof(Program).Assembly.Location);
+            psi.ArgumentList.Add("run");
+            psi.ArgumentList.Add("100");
+            using var child = Process.Start(psi)!;
+            var done = child.WaitForExit(20_000);
+            if (!done)
+            {
+                child.Kill();
+            }
+
+            return done ? 0 : 99;
+        }
+
         if (mode == "wait")
         {
             Thread.Sleep(Timeout.Infinite);

@@ -190,7 +190,7 @@ public sealed class TraceCollectorTests : IDisposable
     private static TraceCollector Collector(FakeRuntime rt) => new(rt, rt, rt, () => throw new InvalidOperationException("census is off in these tests"), TimeProvider.System);
 
     private CollectOptions Options(CollectTarget target, string? output = "t.nettrace", TimeSpan? duration = null) =>
-        new(target, output is null ? null : Path.Combine(_dir, output), new SessionSettings(CollectProfiles.Resolve(null, null, false).Providers), duration, CensusSettings.Disabled, _dir);
+        new(target, output is null ? null : Path.Combine(_dir, output), new SessionSettings(CollectProfiles.Resolve(null, null).Providers), duration, CensusSettings.Disabled, _dir);
 
     private static readonly CollectTarget Launch = new CollectTarget.Launch("dotnet", ["app.dll"]);
 

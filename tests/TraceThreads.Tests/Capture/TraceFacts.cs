@@ -6,7 +6,7 @@ using Microsoft.Diagnostics.Tracing.Etlx;
 namespace TraceThreads.Tests.Capture;
 
 /// <summary>What a recorded trace holds, read the way analyze will read it (TraceEvent's EventPipeEventSource via TraceLog).</summary>
-internal sealed record TraceFacts(int Creations, int CreationsWithStack, IReadOnlyList<IReadOnlyList<string>> CreationStacks, int Samples, int RundownMethods, int? ProcessId)
+internal sealed record TraceFacts(int Creations, int CreationsWithStack, IReadOnlyList<IReadOnlyList<string>> CreationStacks, int Samples, int RundownEvents, int? ProcessId)
 {
     public static TraceFacts Read(string nettrace)
     {
@@ -43,6 +43,8 @@ internal sealed record TraceFacts(int Creations, int CreationsWithStack, IReadOn
             {
                 samples++;
             }
+            // TraceLog consumes the MethodDCStopVerbose events into its method table; DCStopInit/Complete stay visible
+            // and are written only when the session ends with rundown.
             else if (e.ProviderName == "Microsoft-Windows-DotNETRuntimeRundown" && e.EventName.StartsWith("Method/DCStop", StringComparison.Ordinal))
             {
                 rundown++;
