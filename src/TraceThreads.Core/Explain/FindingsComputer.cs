@@ -75,6 +75,10 @@ internal static class FindingsComputer
 
         var blocked = BlockedStacks(facts, threads);
         details.AddRange(blocked);
+        if (!facts.Info.HasSamples)
+        {
+            details.Add("no stack samples in this trace: record with 'trace-threads collect --samples' to see where the workers were blocked");
+        }
         var why = (starvation, blocking) switch
         {
             (> 0, > 0) => $"starvation ({starvation} injections: queued work waited with every worker busy) and cooperative blocking ({blocking}: workers blocked waiting on tasks, i.e. sync-over-async)",
