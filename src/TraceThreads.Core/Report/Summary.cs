@@ -16,7 +16,8 @@ public static class Summary
     {
         var list = threads as IReadOnlyCollection<ThreadLifetime> ?? threads.ToList();
         return new GroupCount(
-            Created: list.Count(t => t.CreatedAtMs is not null),
+            // A negative creation time (the pthread log saw it before the EventPipe session began) is not "during".
+            Created: list.Count(t => t.CreatedAtMs is >= 0),
             AliveAtEnd: list.Count(t => t.AliveAtEnd),
             Exited: list.Count(t => !t.AliveAtEnd),
             Total: list.Count);
