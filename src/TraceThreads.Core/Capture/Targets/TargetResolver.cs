@@ -27,7 +27,32 @@ internal sealed class SystemProcessTable : IProcessTable
 
     public int CurrentUid => ProcInfo.EffectiveUid();
 
-    public bool Exists(int pid) => pid > 0 && Posix.ProcessExists(pid);
+    /// <remarks>
+    /// On Linux a thread id answers kill(tid, 0) and has a /proc entry too. A stale diagnostic socket (left by a killed
+    /// process) whose pid the kernel has since handed to a thread of another process must not count as a process:
+    /// only a thread-group leader (Tgid == pid) does.
+    /// </remarks>
+    public bool Exists(int pid) => pid > 0 && Posix.ProcessExists(pid) && (!OperatingSystem.IsLinux() || IsThreadGroupLeader(pid));
+
+    private static bool IsThreadGroupLeader(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+                {
+                    return int.TryParse(line.AsSpan(5).Trim(), out var tgid) && tgid == pid;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        return false;
+    }
 
     public string? Name(int pid)
     {
