@@ -95,14 +95,17 @@ internal sealed class CreationStackRule : IAttributionRule
             }
         }
 
+        // The frame that called Thread.Start: the app's own code makes a user thread; framework or library code
+        // (Kestrel's heartbeat, the console logger's queue, ...) makes a library thread the app's call led to.
         var caller = frames.FirstOrDefault(f => !f.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && f != Frames.Native);
-        if (t.CreatorSite is not null)
+        if (caller is not null && Frames.IsPlatform(caller))
+        {
+            var detail = $"created by library code {Frames.ToSourceMethod(caller)}{(t.CreatorSite is null ? string.Empty : $", called from user code {t.CreatorSite}")}";
+            t.Add("creation-stack", detail, Roles.LibraryThread, 60);
+        }
+        else if (t.CreatorSite is not null)
         {
             t.Add("creation-stack", $"created by user code {t.CreatorSite}", Roles.UserThread, 60);
-        }
-        else if (caller is not null)
-        {
-            t.Add("creation-stack", $"created by library code {caller}", Roles.UserThread, 40);
         }
     }
 }

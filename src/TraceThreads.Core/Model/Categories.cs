@@ -39,6 +39,7 @@ public static class Roles
     public const string SocketsEngine = "sockets-engine";
     public const string FileWatcher = "file-watcher";
     public const string UserThread = "user-thread";
+    public const string LibraryThread = "library-thread";
     public const string LongRunningTask = "long-running-task";
     public const string Native = "native";
     public const string Tracing = "tracing";
@@ -65,6 +66,7 @@ public static class Roles
         [SocketsEngine] = Categories.Io,
         [FileWatcher] = Categories.Io,
         [UserThread] = Categories.User,
+        [LibraryThread] = Categories.User,
         [LongRunningTask] = Categories.User,
         [Native] = Categories.Native,
         [Tracing] = Categories.Tool,
@@ -95,6 +97,7 @@ public static class Roles
         SocketsEngine => "Polls sockets with epoll/kqueue and dispatches their completions (one per engine).",
         FileWatcher => "Reads inotify events for FileSystemWatcher instances.",
         UserThread => "Started by the application with new Thread(...).",
+        LibraryThread => "Started by a library the application uses (ASP.NET Core, logging, a client SDK...), not by its own new Thread; the creator site is the app's call that led to it.",
         LongRunningTask => "A dedicated thread made for a Task started with TaskCreationOptions.LongRunning.",
         Native => "Started by native code (a P/Invoked library or the host), not by the .NET runtime.",
         Tracing => "Exists only because the process is being traced: an EventPipe session's threads, the sampler, counters.",

@@ -33,6 +33,18 @@ public class AttributionRuleTests
         Assert.Equal(10, t.CreatedAtMs);
     }
 
+    [Fact]
+    public void Thread_started_by_library_code_is_a_library_thread_blamed_on_the_app_call_that_led_to_it()
+    {
+        var b = new FactsBuilder();
+        b.Created(101, 5, 100, 10, StartCore, "Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerImpl+<StartAsync>d__28.MoveNext",
+            "Microsoft.AspNetCore.Hosting.GenericWebHostService+<StartAsync>d__40.MoveNext", "MyApi.Program+<Main>d__0.MoveNext");
+        var t = Only(b.Run(), 101);
+        Assert.Equal(("user", "library-thread"), (t.Category, t.Role));
+        Assert.Equal("MyApi.Program.Main", t.Creator!.Site);
+        Assert.Contains(t.Evidence, e => e.Detail.Contains("Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerImpl.StartAsync", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("System.Threading.PortableThreadPool+WorkerThread.MaybeAddWorkingWorker", "threadpool", "threadpool-worker")]
     [InlineData("System.Threading.PortableThreadPool+GateThread.CreateGateThread", "threadpool", "threadpool-gate")]
