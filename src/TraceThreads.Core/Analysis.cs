@@ -6,7 +6,8 @@ namespace TraceThreads;
 /// <param name="TracePath">The trace file (.nettrace; .etl and LTTng .trace.zip are recognised).</param>
 /// <param name="CensusPath">An explicit census sidecar; null means look beside the trace.</param>
 /// <param name="UseCensus">False ignores any census (--no-census).</param>
-public sealed record AnalyzeOptions(string TracePath, string? CensusPath = null, bool UseCensus = true);
+/// <param name="EventsRead">Told the running event count now and then (every 64K events), for a progress display.</param>
+public sealed record AnalyzeOptions(string TracePath, string? CensusPath = null, bool UseCensus = true, IProgress<long>? EventsRead = null);
 
 /// <summary>The one entry point of the engine: load, model, attribute, explain. Never writes to the console.</summary>
 public static class TraceAnalysis

@@ -37,7 +37,7 @@ internal sealed class NetTraceReader
 
     private NetTraceReader(TraceFacts facts) => _facts = facts;
 
-    public static TraceFacts Read(string path, string displayPath, CancellationToken cancellationToken)
+    public static TraceFacts Read(string path, string displayPath, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
         var facts = new TraceFacts { Info = new TraceInfo { Path = displayPath, Format = "nettrace" } };
         var reader = new NetTraceReader(facts);
@@ -53,7 +53,7 @@ internal sealed class NetTraceReader
 
         using (source)
         {
-            reader.Subscribe(source, cancellationToken);
+            reader.Subscribe(source, cancellationToken, progress);
             var partialReason = (string?)null;
             try
             {
@@ -79,7 +79,7 @@ internal sealed class NetTraceReader
         return facts;
     }
 
-    private void Subscribe(EventPipeEventSource source, CancellationToken cancellationToken)
+    private void Subscribe(EventPipeEventSource source, CancellationToken cancellationToken, IProgress<long>? progress)
     {
         var clr = source.Clr;
         var rundown = new ClrRundownTraceEventParser(source);
@@ -90,6 +90,7 @@ internal sealed class NetTraceReader
             if ((++_events & 0xFFFF) == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                progress?.Report(_events);
             }
 
             if (e.ThreadID > 0)

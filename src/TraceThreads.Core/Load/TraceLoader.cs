@@ -25,7 +25,7 @@ internal static class TraceLoader
             throw new TraceThreadsException(ExitCode.InputNotFound, $"'{path}' does not exist.");
         }
 
-        var facts = LoadTrace(path, path, cancellationToken);
+        var facts = LoadTrace(path, path, options.EventsRead, cancellationToken);
 
         if (options.UseCensus)
         {
@@ -49,7 +49,7 @@ internal static class TraceLoader
         return facts;
     }
 
-    private static TraceFacts LoadTrace(string path, string displayPath, CancellationToken cancellationToken)
+    private static TraceFacts LoadTrace(string path, string displayPath, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var head = ReadHead(path, 64);
         if (head.Length == 0)
@@ -59,12 +59,12 @@ internal static class TraceLoader
 
         if (StartsWith(head, NettraceMagic) || StartsWith(head, NetperfMagic) || StartsWith(head.AsSpan(4), NetperfMagic))
         {
-            return NetTraceReader.Read(path, displayPath, cancellationToken);
+            return NetTraceReader.Read(path, displayPath, cancellationToken, progress);
         }
 
         if (StartsWith(head, ZipMagic))
         {
-            return LoadZip(path, displayPath, cancellationToken);
+            return LoadZip(path, displayPath, progress, cancellationToken);
         }
 
         if (path.EndsWith(".etl", StringComparison.OrdinalIgnoreCase))
@@ -81,7 +81,7 @@ internal static class TraceLoader
     /// Traces travel zipped (dotnet-monitor downloads, PerfView's test inputs, CI artifacts). A zip holding one
     /// .nettrace/.netperf is unpacked to a temporary file; an LTTng .trace.zip (perfcollect) is recognised by its CTF layout.
     /// </summary>
-    private static TraceFacts LoadZip(string path, string displayPath, CancellationToken cancellationToken)
+    private static TraceFacts LoadZip(string path, string displayPath, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ZipArchive zip;
         try
@@ -119,7 +119,7 @@ internal static class TraceLoader
             try
             {
                 traces[0].ExtractToFile(temp);
-                return LoadTrace(temp, $"{displayPath}!{traces[0].FullName}", cancellationToken);
+                return LoadTrace(temp, $"{displayPath}!{traces[0].FullName}", progress, cancellationToken);
             }
             finally
             {
