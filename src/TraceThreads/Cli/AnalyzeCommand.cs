@@ -41,6 +41,19 @@ internal static class AnalyzeCommand
         Description = "Show every piece of evidence for each thread in the text table, not only the deciding one.",
     };
 
+    private static readonly Option<int?> MaxThreadsOption = new("--max-threads")
+    {
+        Description = "CI gate: exit 11 when more than N threads are alive at the end of the trace (all threads seen when exits are unknown).",
+        HelpName = "N",
+    };
+
+    private static readonly Option<string[]> FailOnOption = new("--fail-on")
+    {
+        Description = "CI gate: exit 11 when a finding with this id (thread-leak, thread-churn, threadpool-starvation, unexplained-threads, ...) or severity (warning) is present. Repeatable.",
+        HelpName = "id|warning",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     public static Command Create()
     {
         var command = new Command("analyze", """
@@ -50,9 +63,10 @@ internal static class AnalyzeCommand
               trace-threads analyze app.nettrace
               trace-threads analyze app.nettrace --format json -o threads.json
               trace-threads analyze app.nettrace --evidence --all-threads
+              trace-threads analyze app.nettrace --max-threads 60 --fail-on thread-leak   (a CI gate: exit 11)
             """)
         {
-            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption,
+            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption, MaxThreadsOption, FailOnOption,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -92,7 +106,13 @@ internal static class AnalyzeCommand
                 await parse.InvocationConfiguration.Error.WriteLineAsync("trace-threads: warning: the trace was cut short; the report covers what was recorded (exit code 6).");
             }
 
-            return (int)ExitCodes.ForAnalysis(result);
+            var gates = Explain.Gates.Evaluate(result, new Explain.GateOptions(parse.GetValue(MaxThreadsOption), parse.GetValue(FailOnOption)));
+            foreach (var failure in gates)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"trace-threads: gate failed: {failure}");
+            }
+
+            return (int)ExitCodes.ForAnalysis(result, gates);
         });
         return command;
     }
@@ -187,5 +207,9 @@ internal sealed class ReadingStatus(TextWriter error) : IProgress<long>, IDispos
 /// <summary>Pure mappings from results to exit codes, tested on their own.</summary>
 internal static class ExitCodes
 {
-    public static ExitCode ForAnalysis(AnalysisResult result) => result.Trace.IsPartial ? ExitCode.PartialTrace : ExitCode.Ok;
+    /// <summary>A failed gate outranks a partial trace: CI must stop either way, and the gate is the reason asked for.</summary>
+    public static ExitCode ForAnalysis(AnalysisResult result, IReadOnlyList<string>? gateFailures = null) =>
+        gateFailures is { Count: > 0 } ? ExitCode.GateFailed
+        : result.Trace.IsPartial ? ExitCode.PartialTrace
+        : ExitCode.Ok;
 }

@@ -126,6 +126,20 @@ public class CliTests
     }
 
     [Fact]
+    public async Task Gates_fail_with_exit_11_after_writing_the_report_and_pass_otherwise()
+    {
+        var trace = Path.Combine(TestEnv.SampleTraces, "linux-x64-net10.0-all.nettrace");
+        var failing = await Infrastructure.Cli.RunAsync("analyze", trace, "--max-threads", "5", "--fail-on", "thread-churn");
+        Assert.Equal((int)ExitCode.GateFailed, failing.ExitCode);
+        Assert.Contains("THREADS:", failing.Stdout, StringComparison.Ordinal);
+        Assert.Contains("more than --max-threads 5", failing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("thread-churn present", failing.Stderr, StringComparison.Ordinal);
+
+        var passing = await Infrastructure.Cli.RunAsync("analyze", trace, "--max-threads", "500", "--fail-on", "thread-leak");
+        Assert.Equal(0, passing.ExitCode);
+    }
+
+    [Fact]
     public void Exit_codes_are_stable_numbers()
     {
         // Scripts depend on these; README documents them. Renumbering is a breaking change.
@@ -135,6 +149,7 @@ public class CliTests
         Assert.Equal(4, (int)ExitCode.InvalidTrace);
         Assert.Equal(5, (int)ExitCode.UnsupportedFormat);
         Assert.Equal(6, (int)ExitCode.PartialTrace);
+        Assert.Equal(11, (int)ExitCode.GateFailed);
         Assert.Equal(130, (int)ExitCode.Interrupted);
     }
 }

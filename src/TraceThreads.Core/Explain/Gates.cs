@@ -1,0 +1,42 @@
+using TraceThreads.Model;
+
+namespace TraceThreads.Explain;
+
+/// <summary>CI gates on a report: how many threads may be alive at the end, and which findings fail the build.</summary>
+/// <param name="MaxThreads">Most threads allowed alive at the end (all threads seen when exits are unknown).</param>
+/// <param name="FailOn">Finding ids (e.g. "thread-leak") or a severity ("warning") that fail the gate.</param>
+public sealed record GateOptions(int? MaxThreads = null, IReadOnlyList<string>? FailOn = null)
+{
+    public bool Any => MaxThreads is not null || FailOn is { Count: > 0 };
+}
+
+public static class Gates
+{
+    /// <summary>One sentence per gate that failed; empty when all pass.</summary>
+    public static IReadOnlyList<string> Evaluate(AnalysisResult result, GateOptions gates)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(gates);
+        var failures = new List<string>();
+        if (gates.MaxThreads is { } max)
+        {
+            var exitsKnown = result.Trace.HasCensus || result.Trace.HasRundownThreadList;
+            var count = exitsKnown ? result.Threads.Count(t => t.AliveAtEnd) : result.Threads.Count;
+            if (count > max)
+            {
+                failures.Add($"{count} threads {(exitsKnown ? "alive at the end" : "seen (exits unknown without a census)")}, more than --max-threads {max}");
+            }
+        }
+
+        foreach (var rule in gates.FailOn ?? [])
+        {
+            var hits = result.Findings.Where(f => f.Id == rule || f.Severity == rule).Select(f => f.Id).Distinct().ToList();
+            if (hits.Count > 0)
+            {
+                failures.Add($"finding {string.Join(", ", hits)} present (--fail-on {rule})");
+            }
+        }
+
+        return failures;
+    }
+}
