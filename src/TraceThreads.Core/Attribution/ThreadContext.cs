@@ -15,6 +15,7 @@ internal sealed class ThreadContext
         CreationFrames = facts.CreationStack is null ? [] : trace.Methods.ResolveStack(facts.CreationStack);
         CreatorSite = Frames.FirstUserFrame(CreationFrames);
         (StartRoutine, StartRoutineFrames) = FindStartRoutine(facts, trace.Methods);
+        OsNames = facts.CensusNames.Select(n => n.Name).ToList();
     }
 
     public ThreadFacts Facts { get; }
@@ -31,7 +32,8 @@ internal sealed class ThreadContext
     /// <summary>All distinct start routine frames seen in samples (raw names).</summary>
     public IReadOnlySet<string> StartRoutineFrames { get; }
 
-    public IReadOnlyList<string> OsNames => Facts.CensusNames.Select(n => n.Name).ToList();
+    /// <summary>The names the OS census saw, in order (the first is often inherited from the creator).</summary>
+    public IReadOnlyList<string> OsNames { get; }
 
     public IReadOnlyList<Evidence> Evidence => _evidence;
 

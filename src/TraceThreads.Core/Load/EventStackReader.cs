@@ -63,14 +63,6 @@ internal static unsafe class EventStackReader
     /// <summary>False when this TraceEvent build hides stacks where we do not expect them; analysis goes on without stacks.</summary>
     public static bool IsSupported => GetRecord is not null;
 
-    /// <summary>Copies the event's stack (leaf first) into <paramref name="buffer"/>; returns the frame count (0 when none).</summary>
-    public static int Read(TraceEvent data, Span<ulong> buffer)
-    {
-        var frames = Frames(data, buffer);
-        frames.CopyTo(buffer);
-        return frames.Length;
-    }
-
     /// <summary>
     /// The event's stack (leaf first, at most <paramref name="scratch"/>.Length frames; empty when none), valid only
     /// during the callback. A 64-bit stack is a view of the event's own buffer, not a copy: this runs for every sample

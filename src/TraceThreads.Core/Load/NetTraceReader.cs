@@ -115,8 +115,7 @@ internal sealed class NetTraceReader
         clr.ThreadCreating += e =>
         {
             _sawCreating = true;
-            var n = EventStackReader.Read(e, _stackBuffer);
-            _pendingCreations[e.ThreadStartWorkID] = (e.ThreadID, e.TimeStampRelativeMSec, _stackBuffer.AsSpan(0, n).ToArray());
+            _pendingCreations[e.ThreadStartWorkID] = (e.ThreadID, e.TimeStampRelativeMSec, EventStackReader.Frames(e, _stackBuffer).ToArray());
         };
         clr.ThreadRunning += e => Join(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec);
         clr.AppDomainResourceManagementThreadCreated += e =>
