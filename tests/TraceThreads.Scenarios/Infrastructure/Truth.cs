@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
+using TraceThreads.Truth;
+
 namespace Scenarios.Infrastructure;
 
 /// <summary>The ground-truth file a scenario writes (format: README.md). Property names are the JSON contract.</summary>
@@ -11,31 +13,6 @@ internal sealed record TruthFile(
     string Framework,
     IReadOnlyList<TruthThread> Threads,
     IReadOnlyList<UnclassifiedThread> UnclassifiedThreads);
-
-/// <summary>One thread the scenario knows about.</summary>
-internal sealed record TruthThread(
-    int OsThreadId,
-    int? ManagedThreadId,
-    string? Name,
-    string Category,
-    string? Role,
-    string? CreatorSite,
-    bool ShortLived,
-    string? Note);
-
-/// <summary>A thread seen in /proc/self/task that the scenario cannot vouch for; the score ignores it.</summary>
-internal sealed record UnclassifiedThread(int OsThreadId, string Name, bool ShortLived);
-
-internal static class Categories
-{
-    public const string Runtime = "runtime";
-    public const string ThreadPool = "threadpool";
-    public const string Io = "io";
-    public const string User = "user";
-    public const string Native = "native";
-    public const string Tool = "tool";
-    public const string Unknown = "unknown";
-}
 
 internal static class TruthWriter
 {

@@ -123,7 +123,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         return new Score(app.TargetFramework, scenario, correct, truth.Threads.Count, misses, null);
     }
 
-    internal static string? Check(GroundTruthThread expected, Dictionary<int, JsonElement> byTid)
+    internal static string? Check(TruthThread expected, Dictionary<int, JsonElement> byTid)
     {
         var label = $"tid {expected.OsThreadId} ({expected.Name ?? "unnamed"}, expected {expected.Category}/{expected.Role ?? "*"}{(expected.CreatorSite is null ? string.Empty : " from " + expected.CreatorSite)})";
         if (!byTid.TryGetValue(expected.OsThreadId, out var actual))

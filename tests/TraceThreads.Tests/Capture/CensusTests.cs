@@ -245,44 +245,12 @@ public class ThreadCensusTests
     }
 
     // MemoryStream.ToArray still works after the census has disposed the stream.
-    private static CensusHeader Header() => new(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
-}
-
-/// <summary>Regression: a census of a process that exits showed every thread "exiting" in the teardown poll.</summary>
-public class ProcessTeardownTests
-{
-    private sealed class Proc(params TaskSample[][] polls) : IProcFs
-    {
-        private int _poll = -1;
-
-        public bool TryListTasks(int pid, List<int> tids)
-        {
-            tids.Clear();
-            if (++_poll >= polls.Length)
-            {
-                return false;
-            }
-
-            tids.AddRange(polls[_poll].Select(p => p.Tid));
-            return true;
-        }
-
-        public TaskSample? ReadTask(int pid, int tid) => polls[_poll].First(p => p.Tid == tid);
-
-        public void Forget(int tid)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-    }
-
+    /// <summary>Regression: a census of a process that exits showed every thread "exiting" in the teardown poll.</summary>
     [Fact]
     public async Task Threads_vanishing_while_the_leader_is_a_zombie_were_alive_at_the_end_not_exited()
     {
         var header = new CensusHeader(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
-        var proc = new Proc(
+        var proc = new ScriptedProc(
             [new(1, "app", 'S', 0, 0), new(2, "worker", 'S', 0, 0), new(3, "worker", 'S', 0, 0)],
             [new(1, "app", 'Z', 0, 0), new(3, "worker", 'R', 0, 0)]);
         using var ms = new MemoryStream();
@@ -299,4 +267,6 @@ public class ProcessTeardownTests
         var alive = lines.Single(l => l.GetProperty("e").GetString() == "end").GetProperty("alive").EnumerateArray().Select(a => a.GetProperty("tid").GetInt32());
         Assert.Equal([1, 2, 3], alive);
     }
+
+    private static CensusHeader Header() => new(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
 }

@@ -5,7 +5,7 @@ namespace TraceThreads.Tests.Scenarios;
 
 /// <summary>
 /// The ground truth a scenario process writes about its own threads (format: tests/TraceThreads.Scenarios/README.md).
-/// An accuracy test scores the tool's report against it thread by thread, matched on <see cref="GroundTruthThread.OsThreadId"/>.
+/// An accuracy test scores the tool's report against it thread by thread, matched on <see cref="TruthThread.OsThreadId"/>.
 /// </summary>
 public sealed record GroundTruth
 {
@@ -22,7 +22,7 @@ public sealed record GroundTruth
     public required string Framework { get; init; }
 
     /// <summary>The threads the scenario vouches for, ordered by OS thread id.</summary>
-    public IReadOnlyList<GroundTruthThread> Threads { get; init; } = [];
+    public IReadOnlyList<TruthThread> Threads { get; init; } = [];
 
     /// <summary>Threads seen in /proc that the scenario cannot classify; a score should neither reward nor punish them.</summary>
     public IReadOnlyList<UnclassifiedThread> UnclassifiedThreads { get; init; } = [];
@@ -36,11 +36,11 @@ public sealed record GroundTruth
         return truth;
     }
 
-    public GroundTruthThread? Find(int osThreadId) => Threads.FirstOrDefault(t => t.OsThreadId == osThreadId);
+    public TruthThread? Find(int osThreadId) => Threads.FirstOrDefault(t => t.OsThreadId == osThreadId);
 
-    public IEnumerable<GroundTruthThread> WithCategory(string category) => Threads.Where(t => t.Category == category);
+    public IEnumerable<TruthThread> WithCategory(string category) => Threads.Where(t => t.Category == category);
 
-    public IEnumerable<GroundTruthThread> WithCreatorSite(string creatorSite) => Threads.Where(t => t.CreatorSite == creatorSite);
+    public IEnumerable<TruthThread> WithCreatorSite(string creatorSite) => Threads.Where(t => t.CreatorSite == creatorSite);
 
     private void Validate(string path)
     {
@@ -57,17 +57,3 @@ public sealed record GroundTruth
         }
     }
 }
-
-/// <summary>One thread as the scenario knows it. <see cref="ShortLived"/>: it ended before the truth was written.</summary>
-public sealed record GroundTruthThread(
-    int OsThreadId,
-    int? ManagedThreadId,
-    string? Name,
-    string Category,
-    string? Role,
-    string? CreatorSite,
-    bool ShortLived,
-    string? Note);
-
-/// <summary>A thread the scenario saw in /proc/self/task but cannot vouch for.</summary>
-public sealed record UnclassifiedThread(int OsThreadId, string Name, bool ShortLived);

@@ -32,7 +32,7 @@ public sealed class ScenarioCorpusTests
             Assert.Equal("net10.0", truth.Framework);
             Assert.Empty(truth.UnclassifiedThreads);
             Assert.Equal(
-                new GroundTruthThread(1235, 12, "worker-a-1", Categories.User, "user-thread",
+                new TruthThread(1235, 12, "worker-a-1", Categories.User, "user-thread",
                     "Scenarios.PlainThreads.StartNamedWorkers", false, "named thread from StartNamedWorkers"),
                 truth.Find(1235));
             Assert.True(truth.Find(1236)!.ShortLived);

@@ -1,0 +1,17 @@
+// The ground-truth format, shared by the scenario app that writes it and the tests that read it
+// (compiled into both; format documented in tests/TraceThreads.Scenarios/README.md). Property names are the JSON contract.
+namespace TraceThreads.Truth;
+
+/// <summary>One thread the scenario knows about. <see cref="ShortLived"/>: it ended before the truth was written.</summary>
+public sealed record TruthThread(
+    int OsThreadId,
+    int? ManagedThreadId,
+    string? Name,
+    string Category,
+    string? Role,
+    string? CreatorSite,
+    bool ShortLived,
+    string? Note);
+
+/// <summary>A thread seen in /proc/self/task that the scenario cannot vouch for; a score neither rewards nor punishes it.</summary>
+public sealed record UnclassifiedThread(int OsThreadId, string Name, bool ShortLived);
