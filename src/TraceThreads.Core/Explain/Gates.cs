@@ -12,6 +12,13 @@ public sealed record GateOptions(int? MaxThreads = null, IReadOnlyList<string>? 
 
 public static class Gates
 {
+    /// <summary>What --fail-on accepts: every finding id this version can raise, and the severities.</summary>
+    public static readonly IReadOnlyList<string> KnownFailOn =
+    [
+        "warning", "info", "threadpool-starvation", "threadpool-growth", "thread-churn", "thread-leak", "unexplained-threads",
+        "thread-books", "no-census", "no-creation-events", "no-rundown",
+    ];
+
     /// <summary>One sentence per gate that failed; empty when all pass.</summary>
     public static IReadOnlyList<string> Evaluate(AnalysisResult result, GateOptions gates)
     {

@@ -47,12 +47,12 @@ internal static class AnalyzeCommand
         HelpName = "N",
     };
 
-    private static readonly Option<string[]> FailOnOption = new("--fail-on")
+    private static readonly Option<string[]> FailOnOption = new Option<string[]>("--fail-on")
     {
         Description = "CI gate: exit 11 when a finding with this id (thread-leak, thread-churn, threadpool-starvation, unexplained-threads, ...) or severity (warning) is present. Repeatable.",
         HelpName = "id|warning",
         AllowMultipleArgumentsPerToken = false,
-    };
+    }.AcceptOnlyFromAmong([.. Explain.Gates.KnownFailOn]);
 
     public static Command Create()
     {
@@ -71,6 +71,11 @@ internal static class AnalyzeCommand
 
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(MaxThreadsOption) is < 0)
+            {
+                throw new TraceThreadsException(ExitCode.UsageError, "--max-threads must be 0 or more.");
+            }
+
             using var status = ReadingStatus.ForTerminal(parse.InvocationConfiguration.Error);
             var options = new AnalyzeOptions(
                 parse.GetValue(TraceArgument)!,

@@ -139,6 +139,17 @@ public class CliTests
         Assert.Equal(0, passing.ExitCode);
     }
 
+    [Theory]
+    [InlineData("--fail-on", "thread-leek")]
+    [InlineData("--max-threads", "-1")]
+    public async Task A_gate_that_could_never_fire_is_a_usage_error(string option, string value)
+    {
+        var trace = Path.Combine(TestEnv.SampleTraces, "linux-x64-net10.0-all.nettrace");
+        var r = await Infrastructure.Cli.RunAsync("analyze", trace, option, value);
+        Assert.Equal((int)ExitCode.UsageError, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Exit_codes_are_stable_numbers()
     {

@@ -42,4 +42,13 @@ public class SampleTraceTests
         Assert.Contains(f.Details, d => d.StartsWith("Scenarios.Starvation.", StringComparison.Ordinal) && d.Contains("blocked in", StringComparison.Ordinal));
         Assert.Contains(r.PoolAdjustments, a => a.Reason == "CooperativeBlocking");
     }
+
+    [Fact]
+    public void Every_finding_the_samples_raise_can_be_used_as_a_gate()
+    {
+        foreach (var file in new[] { "linux-x64-net10.0-all.nettrace", "linux-x64-net10.0-threadpool-starvation.nettrace" })
+        {
+            Assert.All(Analyze(file).Findings, f => Assert.Contains(f.Id, TraceThreads.Explain.Gates.KnownFailOn));
+        }
+    }
 }
