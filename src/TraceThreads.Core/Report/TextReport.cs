@@ -55,7 +55,7 @@ public static class TextReport
     private static void WriteSummary(AnalysisResult r, TextWriter w, int? width)
     {
         var all = Summary.Count(r.Threads);
-        var exitsKnown = r.Trace.HasCensus || r.Trace.HasRundownThreadList;
+        var exitsKnown = r.Trace.HasCensus || r.Trace.HasRundownThreadList || r.Trace.HasKernelThreadEvents;
         w.WriteLine(exitsKnown
             ? $"THREADS: {all.Total} seen, {all.AliveAtEnd} alive at the end, {all.Exited} exited, {all.Created} created during the trace"
             : $"THREADS: {all.Total} seen, {all.Created} created during the trace; {all.Exited} seen to exit (without a census most exits are invisible)");

@@ -9,7 +9,7 @@ internal static class AnalyzeCommand
 {
     private static readonly Argument<string> TraceArgument = new("trace")
     {
-        Description = "The trace to read: a .nettrace from 'trace-threads collect', dotnet-trace or dotnet-monitor (also inside a .zip). " +
+        Description = "The trace to read: a .nettrace from 'trace-threads collect', dotnet-trace or dotnet-monitor or a Windows ETW .etl from PerfView or WPR (also inside a .zip). " +
                       "A census sidecar '<trace>.threads.jsonl' beside it is read too.",
     };
 
@@ -41,6 +41,18 @@ internal static class AnalyzeCommand
         Description = "Show every piece of evidence for each thread in the text table, not only the deciding one.",
     };
 
+    private static readonly Option<int?> ProcessIdOption = new("--process-id", "-p")
+    {
+        Description = "A Windows .etl holds the whole machine: analyze the process with this pid. Without -p/-n, the only process with .NET runtime events is analyzed, else the candidates are listed (exit 2).",
+        HelpName = "pid",
+    };
+
+    private static readonly Option<string?> NameOption = new("--name", "-n")
+    {
+        Description = "A Windows .etl: analyze the process with this name (its executable, with or without .exe).",
+        HelpName = "name",
+    };
+
     private static readonly Option<int?> MaxThreadsOption = new("--max-threads")
     {
         Description = "CI gate: exit 11 when more than N threads are alive at the end of the trace (all threads seen when exits are unknown).",
@@ -64,9 +76,11 @@ internal static class AnalyzeCommand
               trace-threads analyze app.nettrace --format json -o threads.json
               trace-threads analyze app.nettrace --evidence --all-threads
               trace-threads analyze app.nettrace --max-threads 60 --fail-on thread-leak   (a CI gate: exit 11)
+              trace-threads analyze perfview.etl.zip -n MyService                          (Windows ETW, on any OS)
             """)
         {
             TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption, MaxThreadsOption, FailOnOption,
+            ProcessIdOption, NameOption,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -81,7 +95,9 @@ internal static class AnalyzeCommand
                 parse.GetValue(TraceArgument)!,
                 parse.GetValue(CensusOption)?.FullName,
                 !parse.GetValue(NoCensusOption),
-                status);
+                status,
+                parse.GetValue(ProcessIdOption),
+                parse.GetValue(NameOption));
             var format = parse.GetValue(FormatOption)!;
             var output = parse.GetValue(OutputOption);
 

@@ -20,6 +20,7 @@ internal sealed class EtlReader : IEtlEventSink
     private readonly List<ImageRange> _kernelImages = [];
     private double _lastMs;
     private long _stackKeyEvents;
+    private readonly List<(int Pid, int Tid, double AtMs)> _ioThreadCreates = [];
 
     private sealed class ProcessState(int pid)
     {
@@ -106,6 +107,11 @@ internal sealed class EtlReader : IEtlEventSink
         {
             if (e.ProcessId > 0)
             {
+                if (e.Id == RuntimeEventDecoder.IoThreadCreate && e.Provider == RuntimeEventDecoder.RuntimeProvider)
+                {
+                    _ioThreadCreates.Add((e.ProcessId, e.ThreadId, e.TimeMs));
+                }
+
                 RuntimeEventDecoder.Record(Process(e.ProcessId).Runtime, e.Provider, e.Id, e.Payload, e.PointerSize, e.ThreadId, e.TimeMs, UserFrames(e.Stack, e.StackPointerSize));
             }
         }
@@ -333,7 +339,7 @@ internal sealed class EtlReader : IEtlEventSink
 
         if (_stackKeyEvents > 0)
         {
-            warnings.Add($"{_stackKeyEvents:N0} stack-key events (WPR's stack caching) were not resolved: record without stack caching for creation stacks.");
+            warnings.Add($"{_stackKeyEvents:N0} stack-key events (the kernel's stack caching) were not resolved, so stacks recorded that way (creation stacks included) are missing.");
         }
 
         if (!facts.HasKernelThreadEvents)
@@ -365,13 +371,46 @@ internal sealed class EtlReader : IEtlEventSink
             HasRundown = recorder.SawRundown,
             HasSamples = false,
             HasRundownThreadList = recorder.SawRundownThreadList,
+            HasKernelThreadEvents = facts.HasKernelThreadEvents,
         };
         return facts;
+    }
+
+    /// <summary>
+    /// IOThreadCreate (.NET Framework, .NET Core up to 7) announces a new I/O completion thread. When the thread that
+    /// emitted it had just created a thread (its kernel Thread/Start, at most 100 ms before), the event speaks for
+    /// that new thread, not for its emitter: the signal moves there. Emitted on the new thread itself, it stays.
+    /// </summary>
+    private void JoinIoThreadCreations(ProcessState p)
+    {
+        foreach (var (pid, tid, at) in _ioThreadCreates)
+        {
+            if (pid != p.Pid || !p.Facts.Threads.TryGetValue(tid, out var emitter))
+            {
+                continue;
+            }
+
+            var created = p.Facts.Threads.Values
+                .Where(t => t.OsThreadId != tid && t.KernelCreatorTid == tid && t.KernelCreatorPid == pid && t.KernelStartMs is { } s && s <= at && s >= at - 100)
+                .OrderByDescending(t => t.KernelStartMs)
+                .FirstOrDefault();
+            if (created is null || !emitter.Signals.TryGetValue(Signals.IoThreadCreate, out var signal))
+            {
+                continue;
+            }
+
+            created.Signal(Signals.IoThreadCreate, at);
+            if (--signal.Count == 0)
+            {
+                emitter.Signals.Remove(Signals.IoThreadCreate);
+            }
+        }
     }
 
     /// <summary>Resolves start addresses to module+offset, joins creation stacks and exits into the shared fields.</summary>
     private void Seal(ProcessState p)
     {
+        JoinIoThreadCreations(p);
         var images = p.Images.Concat(_kernelImages).OrderBy(i => i.Base).ToArray();
         foreach (var t in p.Facts.Threads.Values)
         {
