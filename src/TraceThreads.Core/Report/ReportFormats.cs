@@ -7,6 +7,7 @@ public static class ReportFormats
     [
         TextReport.Format,
         JsonReport.Format,
+        HtmlReport.Format,
     ];
 
     public static IReportFormat Default => All[0];
