@@ -549,11 +549,12 @@
       row('names', t.names.map(function (n) { return vis(n[0]) + (n[1] == null ? '' : ' @ ' + fmt(n[1])); }).join(' \u2192 '));
     }
     var creator = el('span', null, 'creator');
+    var where = t.site != null ? ' at ' + vis(t.site) : ' (runtime or framework code)';
     if (t.ci >= 0) {
       creator.appendChild(threadLink(T[t.ci]));
-      creator.appendChild(document.createTextNode(' at ' + vis(t.siteKey)));
+      creator.appendChild(document.createTextNode(where));
     } else if (t.ctid != null) {
-      creator.textContent = 'tid ' + t.ctid + ' at ' + vis(t.siteKey);
+      creator.textContent = 'tid ' + t.ctid + where;
     } else {
       creator.textContent = t.site != null ? vis(t.site) : 'not in the trace (' + (t.created != null && t.created >= 0 ? 'no creation event' : 'created before the trace') + ')';
     }
