@@ -85,13 +85,15 @@ public sealed class PerfettoReport : IReportFormat
 
             if (HtmlReport.CreatorOf(t, byTid) is { } creator)
             {
-                // Both ends at the creation time: the start binds to the creator's lifetime slice that encloses it,
-                // the end ('bp: e') to the created thread's slice, which begins there.
+                // The start binds to the creator's lifetime slice that encloses it, the end ('bp: e') to the created
+                // thread's slice, which begins at the creation time. Where the recorded times disagree (a creator whose
+                // own creation was seen late), the start is clamped into the creator's slice so the arrow still shows.
                 var id = ++flowId;
                 var at = start;
-                events.Add(new TraceEvent(at, 2, w =>
+                var from = Math.Clamp(at, Us(Start(creator)), Us(creator.ExitedAtMs ?? end));
+                events.Add(new TraceEvent(from, 2, w =>
                 {
-                    Head(w, "creates", "s", at, pid, creator.OsThreadId, "creation");
+                    Head(w, "creates", "s", from, pid, creator.OsThreadId, "creation");
                     w.WriteNumber("id", id);
                     w.WriteEndObject();
                 }));
