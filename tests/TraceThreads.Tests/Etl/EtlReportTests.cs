@@ -27,13 +27,13 @@ public class EtlReportTests
     public void Text_and_json_reports_match_golden(string file, int? pid)
     {
         var result = Analyze(file, pid);
-        var name = $"etl-{file.Replace(".etl.zip", string.Empty, StringComparison.Ordinal).Replace(".etl", string.Empty, StringComparison.Ordinal)}{(pid is null ? string.Empty : "-" + pid)}";
-        var text = new StringWriter();
-        TextReport.Write(result, text, new TextReportOptions(Width: 80, AllThreads: true, AllEvidence: true));
-        Golden.Check(name + ".txt", text.ToString());
-        using var stream = new MemoryStream();
-        JsonReport.Write(result, stream);
-        Golden.Check(name + ".json", Encoding.UTF8.GetString(stream.ToArray()));
+        var name = $"{file.Replace(".etl.zip", string.Empty, StringComparison.Ordinal).Replace(".etl", string.Empty, StringComparison.Ordinal)}{(pid is null ? string.Empty : "-" + pid)}";
+        foreach (var format in new[] { "text", "json" }.Select(ReportFormats.Get))
+        {
+            using var stream = new MemoryStream();
+            format.Write(result, stream, new ReportOptions(Width: 80, AllThreads: true, AllEvidence: true));
+            Golden.Check($"etl/{name}{format.FileExtension}", Encoding.UTF8.GetString(stream.ToArray()));
+        }
     }
 
     [ExternalTraceFact]
