@@ -85,13 +85,13 @@ public class CliTests
     }
 
     [Fact]
-    public async Task Etl_by_name_is_unsupported_format_for_now()
+    public async Task A_file_named_etl_is_judged_by_its_content_not_its_name()
     {
         var path = Path.Combine(Path.GetTempPath(), $"tt-{Guid.NewGuid():N}.etl");
         await File.WriteAllBytesAsync(path, new byte[128]);
         var r = await Infrastructure.Cli.RunAsync("analyze", path);
-        Assert.Equal((int)ExitCode.UnsupportedFormat, r.ExitCode);
-        Assert.Contains("coming", r.Stderr, StringComparison.Ordinal);
+        Assert.Equal((int)ExitCode.InvalidTrace, r.ExitCode);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
