@@ -42,8 +42,14 @@ internal static class ScenarioProgram
             Thread.Sleep(options.DelayMs);
             context.Census();
         }
+
         try
         {
+            if (options.WaitForTracer)
+            {
+                context.WaitForTracer(TimeSpan.FromSeconds(30));
+            }
+
             ScenarioCatalog.All[options.Scenario](context);
             if (!context.Finished)
             {

@@ -16,6 +16,7 @@ internal sealed class ScenarioContext
     private readonly HashSet<int> _mayRetire = [];
     private readonly List<ExpectedThread> _expected = [];
     private readonly Dictionary<int, string> _lastComm = [];
+    private HashSet<int>? _beforeTracer;
 
     public ScenarioContext(ScenarioOptions options)
     {
@@ -91,6 +92,36 @@ internal sealed class ScenarioContext
                 _lastComm[entry.Tid] = entry.Comm;
             }
         }
+    }
+
+    /// <summary>
+    /// Attach mode: blocks until a tracing session's thread appears (a tracer's session threads inherit the diagnostics
+    /// server's comm, so a new <c>.NET EventPipe</c> thread means a session started), then remembers every thread alive
+    /// now: their creation happened before the trace. Gives up after <paramref name="timeout"/>.
+    /// </summary>
+    public void WaitForTracer(TimeSpan timeout)
+    {
+        var before = TaskCensus.Snapshot();
+        var sessionThreadsBefore = before.Count(e => e.Comm == RuntimeThreadNames.EventPipe);
+        var clock = Stopwatch.StartNew();
+        while (TaskCensus.Snapshot().Count(e => e.Comm == RuntimeThreadNames.EventPipe) <= sessionThreadsBefore)
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new ScenarioCannotRunException($"--wait-for-tracer: no tracing session attached within {timeout.TotalSeconds:0} s");
+            }
+
+            Thread.Sleep(5);
+        }
+
+        lock (_gate)
+        {
+            _beforeTracer = before.Select(e => e.Tid).ToHashSet();
+        }
+
+        // Let the tracer's own census take its first look before the scenario starts threads.
+        Thread.Sleep(100);
+        Census();
     }
 
     /// <summary>A last stdout line the scenario wants printed after the truth is written (e.g. <c>ops/s: N</c>).</summary>
@@ -209,6 +240,11 @@ internal sealed class ScenarioContext
                 threads.Add(new TruthThread(tid, null, comm, known.Category, known.Role, null, shortLived,
                     $"runtime-named thread seen in /proc/self/task: {known.Note}"));
             }
+        }
+
+        if (_beforeTracer is { } beforeTracer)
+        {
+            threads = threads.Select(t => beforeTracer.Contains(t.OsThreadId) ? t with { ExistedBeforeTracer = true } : t).ToList();
         }
 
         threads.Sort((a, b) => a.OsThreadId.CompareTo(b.OsThreadId));
