@@ -18,7 +18,7 @@ internal static unsafe class NativeThreads
         context.Census();
     }
 
-    /// <summary>Starts <paramref name="count"/> named native threads; thread 1 exits after ~50 ms, the others block.</summary>
+    /// <summary>Starts <paramref name="count"/> named native threads; thread 1 exits after ~200 ms, the others block.</summary>
     public static void Start(ScenarioContext context, int count)
     {
         if (!IsAvailable || !NativeLibrary.TryLoad(LibraryPath, out var library))
@@ -52,7 +52,7 @@ internal static unsafe class NativeThreads
         {
             var shortLived = i == earlyExit;
             context.Record(new TruthThread(tids[i], null, $"{Prefix}{i}", Categories.Native, "native", null, shortLived,
-                shortLived ? "pthread from libttnative.so that exits after ~50 ms" : "pthread from libttnative.so, blocked until exit"));
+                shortLived ? "pthread from libttnative.so that exits after ~200 ms" : "pthread from libttnative.so, blocked until exit"));
         }
     }
 }

@@ -18,6 +18,7 @@ internal static class ScenarioCatalog
         ["churn"] = Churn.Run,
         ["leak"] = Leak.Run,
         ["aspnet"] = AspNet.Run,
+        ["webapp"] = WebApp.Run,
         ["all"] = AllInOne.Run,
         ["crash"] = Crash.Run,
         ["spin"] = Spin.Run,

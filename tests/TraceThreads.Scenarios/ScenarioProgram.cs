@@ -68,7 +68,7 @@ internal static class ScenarioProgram
             return Bug;
         }
 
-        if (options.Scenario != "spin" && options.DurationMs > 0)
+        if (options.Scenario is not ("spin" or "webapp") && options.DurationMs > 0)
         {
             Thread.Sleep(options.DurationMs);
         }

@@ -194,6 +194,37 @@ internal sealed class GcEventsRule : IAttributionRule
 }
 
 /// <summary>
+/// TieredCompilation/BackgroundJitStart is emitted by the tiered-compilation background worker on itself when it starts
+/// a batch of rejits (Compilation keyword 0x1000000000, in dotnet-trace's default profile). Seen on .NET 8-10.
+/// </summary>
+internal sealed class TieredCompilationEventsRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.Signals.TryGetValue(Signals.TieredBackgroundJit, out var jit))
+        {
+            t.Add("tiered-events", $"emitted {jit.Count} TieredCompilation/BackgroundJitStart events", Roles.TieredCompilation, 60);
+        }
+    }
+}
+
+/// <summary>
+/// CoreCLR gives managed thread id 1 to the thread that starts the runtime and id 2 to the finalizer, which it creates
+/// next, during start-up (FinalizerThread::FinalizerThreadCreate), natively: no Thread/Creating. Seen on .NET 8.0.31,
+/// 9.0.20 and 10.0.12; it names the finalizer in traces without a census or finalizer events.
+/// </summary>
+internal sealed class FinalizerIdRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.ManagedThreadId == 2 && t.Facts.CreationStack is null && t.Facts.CreatorOsThreadId is null)
+        {
+            t.Add("finalizer-id", "managed thread id 2 with no managed creation: the runtime creates the finalizer right after the main thread", Roles.Finalizer, 45);
+        }
+    }
+}
+
+/// <summary>
 /// Rundown runs when a session stops, on the runtime thread that serves the diagnostic port; the same thread
 /// writes EventPipe's ProcessInfo for sessions started over IPC.
 /// </summary>

@@ -158,6 +158,7 @@ internal static class Signals
     public const string GcCreateConcurrentThread = "GC/CreateConcurrentThread";
     public const string GcWork = "GC/Mark";
     public const string GcStart = "GC/Start";
+    public const string TieredBackgroundJit = "TieredCompilation/BackgroundJit";
     public const string Rundown = "Rundown";
     public const string ProcessInfo = "EventPipe/ProcessInfo";
 }

@@ -17,6 +17,7 @@ internal sealed class ScenarioContext
     private readonly List<ExpectedThread> _expected = [];
     private readonly Dictionary<int, string> _lastComm = [];
     private HashSet<int>? _beforeTracer;
+    private readonly List<(string Comm, KnownThread Thread)> _named = [];
 
     public ScenarioContext(ScenarioOptions options)
     {
@@ -47,6 +48,18 @@ internal sealed class ScenarioContext
         }
 
         return expected;
+    }
+
+    /// <summary>
+    /// Declares a thread a library starts under a known <c>Thread.Name</c>: a /proc comm with that prefix (15 bytes) is
+    /// classified as given. For threads the scenario cannot reach from the inside (a logger's queue thread).
+    /// </summary>
+    public void ExpectNamed(string threadName, string category, string role, string note)
+    {
+        lock (_gate)
+        {
+            _named.Add((threadName.Length > 15 ? threadName[..15] : threadName, new KnownThread(category, role, note)));
+        }
     }
 
     /// <summary>Called on a thread-pool thread while it runs a work item: records it as a pool worker.</summary>
@@ -99,10 +112,20 @@ internal sealed class ScenarioContext
     /// server's comm, so a new <c>.NET EventPipe</c> thread means a session started), then remembers every thread alive
     /// now: their creation happened before the trace. Gives up after <paramref name="timeout"/>.
     /// </summary>
+    public const string WaitingForTracerLine = "waiting for a tracer";
+
     public void WaitForTracer(TimeSpan timeout)
     {
         var before = TaskCensus.Snapshot();
         var sessionThreadsBefore = before.Count(e => e.Comm == RuntimeThreadNames.EventPipe);
+        if (sessionThreadsBefore > 1)
+        {
+            throw new InvalidOperationException("--wait-for-tracer: a tracing session was already running; attach after the 'waiting for a tracer' line.");
+        }
+
+        // The test attaches only after this line, so every thread in 'before' existed before the session.
+        Console.Out.WriteLine(WaitingForTracerLine);
+        Console.Out.Flush();
         var clock = Stopwatch.StartNew();
         while (TaskCensus.Snapshot().Count(e => e.Comm == RuntimeThreadNames.EventPipe) <= sessionThreadsBefore)
         {
@@ -230,7 +253,7 @@ internal sealed class ScenarioContext
                 var shortLived = !finalSnapshot.Contains(tid);
                 var known = comm == RuntimeThreadNames.EventPipe && tid != diagnosticsServer
                     ? RuntimeThreadNames.EventPipeSession
-                    : RuntimeThreadNames.Classify(comm);
+                    : _named.FirstOrDefault(n => comm == n.Comm).Thread ?? RuntimeThreadNames.Classify(comm);
                 if (known is null)
                 {
                     unclassified.Add(new UnclassifiedThread(tid, comm, shortLived));
@@ -238,7 +261,7 @@ internal sealed class ScenarioContext
                 }
 
                 threads.Add(new TruthThread(tid, null, comm, known.Category, known.Role, null, shortLived,
-                    $"runtime-named thread seen in /proc/self/task: {known.Note}"));
+                    $"named thread seen in /proc/self/task: {known.Note}"));
             }
         }
 

@@ -44,7 +44,8 @@ static void *tt_thread_main(void *p)
     pthread_mutex_unlock(&tt_lock);
 
     if (arg->early_exit) {
-        struct timespec delay = { 0, 50 * 1000 * 1000 };
+        /* 200 ms: long enough for a 20 ms census on a busy 2-core machine to see it alive. */
+        struct timespec delay = { 0, 200 * 1000 * 1000 };
         nanosleep(&delay, NULL);
     } else {
         pthread_mutex_lock(&tt_lock);

@@ -20,7 +20,7 @@ namespace TraceThreads.Tests.Accuracy;
 public sealed class AccuracyTests(ITestOutputHelper output)
 {
     public static readonly string[] Scenarios =
-        ["threads", "longrunning", "starvation", "timer", "sockets", "filewatcher", "servergc", "native", "churn", "leak", "aspnet"];
+        ["threads", "longrunning", "starvation", "timer", "sockets", "filewatcher", "servergc", "native", "churn", "leak", "aspnet", "webapp"];
 
     private static readonly Dictionary<string, RecordingMode> s_modeNames = new(StringComparer.Ordinal)
     {

@@ -87,14 +87,21 @@ public static partial class Recordings
     private static async Task<string?> AttachAsync(ProcessStartInfo start, string trace)
     {
         using var target = Process.Start(start)!;
-        var stdout = target.StandardOutput.ReadToEndAsync();
         var stderr = target.StandardError.ReadToEndAsync();
         try
         {
-            if (!await WaitForDiagnosticSocket(target))
+            // The scenario prints this line once it has noted which threads exist; attaching earlier would blur "before the trace".
+            string? line;
+            while ((line = await target.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(30))) is not null && line != "waiting for a tracer")
             {
-                return $"pid {target.Id} never opened its diagnostic socket; stderr: {await stderr}";
             }
+
+            if (line is null || !await WaitForDiagnosticSocket(target))
+            {
+                return $"pid {target.Id} never got ready for a tracer; stderr: {await stderr}";
+            }
+
+            var stdout = target.StandardOutput.ReadToEndAsync();
 
             // Stops when the target exits; the duration is only a safety net.
             var collect = await ToolProcess.RunAsync(
