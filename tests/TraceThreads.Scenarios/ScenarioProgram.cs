@@ -45,7 +45,8 @@ internal static class ScenarioProgram
 
         try
         {
-            if (options.WaitForTracer)
+            // webapp waits itself, once it serves: a tracer attaches to a running web app.
+            if (options.WaitForTracer && options.Scenario != "webapp")
             {
                 context.WaitForTracer(TimeSpan.FromSeconds(30));
             }

@@ -48,6 +48,14 @@ internal static class WebApp
             return Results.Text((n * 2).ToString(System.Globalization.CultureInfo.InvariantCulture));
         });
         await app.StartAsync();
+        app.Logger.LogInformation("webapp started");
+
+        // Attach mode: the tracer joins a web app that is already serving (its logger and Kestrel threads exist).
+        if (context.Options.WaitForTracer)
+        {
+            context.WaitForTracer(TimeSpan.FromSeconds(30));
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
 
         using (var client = new HttpClient { BaseAddress = new Uri(address) })

@@ -19,6 +19,7 @@ internal static class Attributor
         new DiagnosticsThreadRule(),
         new OsNameRule(),
         new PthreadCreateRule(),
+        new CreatedAfterSessionRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),
         new ManagedFallbackRule(),

@@ -112,6 +112,9 @@ internal sealed class TraceFacts
     public MethodMap Methods { get; } = new();
     public List<string> Warnings { get; } = [];
     public bool HasPthreadLog { get; set; }
+
+    /// <summary>When the census stopped polling (its "end" line), in trace milliseconds; null without a census end.</summary>
+    public double? CensusEndMs { get; set; }
     public int? MinWorkerThreads { get; set; }
     public int? MaxWorkerThreads { get; set; }
 

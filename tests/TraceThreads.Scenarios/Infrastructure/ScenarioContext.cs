@@ -108,9 +108,11 @@ internal sealed class ScenarioContext
     }
 
     /// <summary>
-    /// Attach mode: blocks until a tracing session's thread appears (a tracer's session threads inherit the diagnostics
-    /// server's comm, so a new <c>.NET EventPipe</c> thread means a session started), then remembers every thread alive
-    /// now: their creation happened before the trace. Gives up after <paramref name="timeout"/>.
+    /// Attach mode: remembers every thread alive now (their creation happened before the trace), prints
+    /// <see cref="WaitingForTracerLine"/>, and blocks until told to go: a line on stdin when it is redirected (the test
+    /// harness writes it once the tracer's census has begun), else until a tracing session's thread appears (a
+    /// tracer's session threads inherit the diagnostics server's comm <c>.NET EventPipe</c>) and 200 ms more.
+    /// Gives up after <paramref name="timeout"/>.
     /// </summary>
     public const string WaitingForTracerLine = "waiting for a tracer";
 
@@ -126,24 +128,37 @@ internal sealed class ScenarioContext
         // The test attaches only after this line, so every thread in 'before' existed before the session.
         Console.Out.WriteLine(WaitingForTracerLine);
         Console.Out.Flush();
-        var clock = Stopwatch.StartNew();
-        while (TaskCensus.Snapshot().Count(e => e.Comm == RuntimeThreadNames.EventPipe) <= sessionThreadsBefore)
-        {
-            if (clock.Elapsed > timeout)
-            {
-                throw new ScenarioCannotRunException($"--wait-for-tracer: no tracing session attached within {timeout.TotalSeconds:0} s");
-            }
-
-            Thread.Sleep(5);
-        }
-
         lock (_gate)
         {
             _beforeTracer = before.Select(e => e.Tid).ToHashSet();
         }
 
-        // Let the tracer's own census take its first look before the scenario starts threads.
-        Thread.Sleep(100);
+        if (Console.IsInputRedirected)
+        {
+            // A harness writes a line once the tracer is recording (its census has taken its first look).
+            var line = Task.Run(Console.In.ReadLine);
+            if (!line.Wait(timeout) || line.Result is null)
+            {
+                throw new ScenarioCannotRunException($"--wait-for-tracer: no 'go' on stdin within {timeout.TotalSeconds:0} s");
+            }
+        }
+        else
+        {
+            var clock = Stopwatch.StartNew();
+            while (TaskCensus.Snapshot().Count(e => e.Comm == RuntimeThreadNames.EventPipe) <= sessionThreadsBefore)
+            {
+                if (clock.Elapsed > timeout)
+                {
+                    throw new ScenarioCannotRunException($"--wait-for-tracer: no tracing session attached within {timeout.TotalSeconds:0} s");
+                }
+
+                Thread.Sleep(5);
+            }
+
+            // Let the tracer's own census take its first look before the scenario starts threads.
+            Thread.Sleep(200);
+        }
+
         Census();
     }
 

@@ -53,20 +53,25 @@ public static partial class Recordings
     /// Runs <paramref name="scenario"/> recorded in <paramref name="mode"/> into <paramref name="trace"/>; the scenario
     /// writes its truth to <paramref name="truthPath"/>. Returns null on success, else what went wrong.
     /// </summary>
-    public static async Task<string?> RecordAsync(RecordingMode mode, ScenarioApp app, string scenario, string trace, string truthPath)
+    /// <param name="collectOptions">Extra options for trace-threads collect (launch and attach), e.g. <c>--samples</c>.</param>
+    /// <param name="scenarioOptions">Extra options for the scenario, e.g. <c>--duration-ms</c>.</param>
+    public static async Task<string?> RecordAsync(RecordingMode mode, ScenarioApp app, string scenario, string trace, string truthPath,
+        IReadOnlyList<string>? collectOptions = null, IReadOnlyList<string>? scenarioOptions = null)
     {
-        var start = app.CreateStartInfo(scenario, truthPath, mode == RecordingMode.Attach ? ["--wait-for-tracer"] : []);
+        collectOptions ??= [];
+        var start = app.CreateStartInfo(scenario, truthPath, [.. scenarioOptions ?? [], .. mode == RecordingMode.Attach ? ["--wait-for-tracer"] : Array.Empty<string>()]);
+        start.RedirectStandardInput = mode == RecordingMode.Attach;
         var environment = ScenarioApps.EnvironmentFor(scenario);
         switch (mode)
         {
             case RecordingMode.Launch:
             {
-                var collect = await ToolProcess.RunAsync(["collect", "-o", trace, "--", start.FileName, .. start.ArgumentList], environment, TimeSpan.FromMinutes(3));
+                var collect = await ToolProcess.RunAsync(["collect", "-o", trace, .. collectOptions, "--", start.FileName, .. start.ArgumentList], environment, TimeSpan.FromMinutes(3));
                 return collect.ExitCode == 0 ? null : $"collect exited {collect.ExitCode}: {collect.Stderr.Trim()}";
             }
 
             case RecordingMode.Attach:
-                return await AttachAsync(start, trace);
+                return await AttachAsync(start, trace, collectOptions);
 
             default:
             {
@@ -84,7 +89,7 @@ public static partial class Recordings
     }
 
     /// <summary>Starts the scenario, which waits for a tracing session, and joins it with <c>collect -p</c> until it exits.</summary>
-    private static async Task<string?> AttachAsync(ProcessStartInfo start, string trace)
+    private static async Task<string?> AttachAsync(ProcessStartInfo start, string trace, IReadOnlyList<string> collectOptions)
     {
         using var target = Process.Start(start)!;
         var stderr = target.StandardError.ReadToEndAsync();
@@ -104,8 +109,20 @@ public static partial class Recordings
             var stdout = target.StandardOutput.ReadToEndAsync();
 
             // Stops when the target exits; the duration is only a safety net.
-            var collect = await ToolProcess.RunAsync(
-                ["collect", "-p", target.Id.ToString(CultureInfo.InvariantCulture), "-o", trace, "--duration", "00:01:00"], timeout: TimeSpan.FromMinutes(2));
+            var collectTask = ToolProcess.RunAsync(
+                ["collect", "-p", target.Id.ToString(CultureInfo.InvariantCulture), "-o", trace, "--duration", "00:01:00", .. collectOptions], timeout: TimeSpan.FromMinutes(2));
+
+            // Let the scenario go once the census has taken its first look, so "alive before the trace" means just that.
+            var census = trace + ".threads.jsonl";
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!collectTask.IsCompleted && DateTime.UtcNow < deadline && !CensusStarted(census))
+            {
+                await Task.Delay(20);
+            }
+
+            await target.StandardInput.WriteLineAsync("go");
+            await target.StandardInput.FlushAsync();
+            var collect = await collectTask;
             if (!target.WaitForExit(TimeSpan.FromSeconds(30)))
             {
                 return "the scenario did not exit after the attach";
@@ -124,6 +141,20 @@ public static partial class Recordings
             {
                 target.Kill();
             }
+        }
+    }
+
+    private static bool CensusStarted(string census)
+    {
+        try
+        {
+            using var stream = new FileStream(census, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd().Contains("\"e\":\"start\"", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 
