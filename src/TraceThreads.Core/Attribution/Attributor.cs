@@ -78,7 +78,11 @@ internal static class Attributor
             return null;
         }
 
-        return facts.StartedAtMs ?? facts.NativeCreatedAtMs ?? (facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null);
+        // ThreadCreated fires when a thread first runs managed code, which for a runtime thread can be long after the
+        // pthread log saw it made (the diagnostics server enters managed code at rundown): the earliest evidence wins,
+        // and a thread made before the session began (negative time) was created before the trace.
+        var earliest = Min(facts.StartedAtMs, Min(facts.NativeCreatedAtMs, facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null));
+        return earliest < 0 ? null : earliest;
     }
 
     /// <summary>The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw.</summary>

@@ -428,7 +428,7 @@ internal sealed class PthreadCreateRule : IAttributionRule
         else if (NativeFrames.IsRuntimeModule(start))
         {
             // Every thread the runtime starts, Thread.Start included, runs the runtime's entry point: say who asked for it.
-            var managedFrames = frames.Where(x => !x.Contains(".so", StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)).ToList();
+            var managedFrames = frames.Where(x => !x.Contains("+0x", StringComparison.Ordinal) && !x.Contains('!', StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)).ToList();
             var managed = managedFrames.FirstOrDefault(x => !x.StartsWith("System.Threading.Thread.", StringComparison.Ordinal)) ?? managedFrames.FirstOrDefault();
             var from = managed is null ? "from the runtime's native code" : $"from managed code ({Frames.ToSourceMethod(managed)})";
             t.Add("pthread-create", $"pthread_create by tid {creator} {from}; it starts in the runtime ({start})", null, 0);
