@@ -20,7 +20,7 @@ namespace TraceThreads.Tests.Accuracy;
 public sealed class AccuracyTests(ITestOutputHelper output)
 {
     public static readonly string[] Scenarios =
-        ["threads", "longrunning", "starvation", "timer", "sockets", "filewatcher", "servergc", "native", "churn", "leak", "aspnet", "webapp"];
+        ["threads", "longrunning", "starvation", "timer", "sockets", "filewatcher", "servergc", "native", "native-c11", "churn", "leak", "aspnet", "webapp", "toplevel"];
 
     private static readonly Dictionary<string, RecordingMode> s_modeNames = new(StringComparer.Ordinal)
     {
@@ -46,7 +46,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
             var app = ScenarioApps.Get(tfm);
             foreach (var scenario in scenarios)
             {
-                if (scenario == "native" && !app.NativeLibraryAvailable)
+                if (scenario.StartsWith("native", StringComparison.Ordinal) && !app.NativeLibraryAvailable)
                 {
                     Assert.False(TestEnv.IsCi, "libttnative.so was not built (no gcc?); CI must run the native scenario");
                     continue;

@@ -80,6 +80,9 @@ internal sealed class ThreadCensus : IDisposable
     /// <summary>The share of wall time listings may take (they cost about 4 µs per thread in the kernel).</summary>
     public const double ListingBudget = 0.02;
 
+    /// <summary>The budget never spaces listings more than this many poll intervals apart.</summary>
+    public const int MaxListingGapPolls = 5;
+
     /// <summary>Polls between two reads of a settled thread's stat.</summary>
     internal static int StatEvery(TimeSpan interval) => Math.Max(1, (int)Math.Round(StatInterval / interval));
 
@@ -319,7 +322,10 @@ internal sealed class ThreadCensus : IDisposable
             _lastCount = leader.Threads > 0 ? leader.Threads : _tids.Count;
             _lastListPoll = poll;
             _listingCost = _time.GetElapsedTime(listStart).TotalMilliseconds;
-            _nextListingAt = t + (_listingCost / ListingBudget);
+            // Never more than MaxListingGapPolls polls apart: on an overloaded machine one slow listing (tens of ms of
+            // wall time while the CPU is shared by hundreds of runnable threads) would otherwise suppress listing for
+            // seconds, and a whole short-lived process's threads went unseen (accuracy matrix under load, 2026-12-02).
+            _nextListingAt = t + Math.Min(_listingCost / ListingBudget, MaxListingGapPolls * _interval.TotalMilliseconds);
         }
         else
         {
