@@ -159,6 +159,17 @@ internal sealed class ScenarioContext
             Thread.Sleep(200);
         }
 
+        // A thread seen earlier that ended before the tracer began (the runtime's short-lived start-up helpers) cannot be in
+        // any trace of this session: it is in neither list, like a thread that lived and died before the first census.
+        var aliveNow = TaskCensus.Snapshot().Select(e => e.Tid).ToHashSet();
+        lock (_gate)
+        {
+            foreach (var gone in _lastComm.Keys.Where(tid => !aliveNow.Contains(tid) && !_threads.ContainsKey(tid)).ToList())
+            {
+                _lastComm.Remove(gone);
+            }
+        }
+
         Census();
     }
 
