@@ -2,7 +2,11 @@
 // (compiled into both; format documented in tests/TraceThreads.Scenarios/README.md). Property names are the JSON contract.
 namespace TraceThreads.Truth;
 
-/// <summary>One thread the scenario knows about. <see cref="ShortLived"/>: it ended before the truth was written.</summary>
+/// <summary>
+/// One thread the scenario knows about. <see cref="ShortLived"/>: it ended before the truth was written.
+/// <see cref="ExistedBeforeTracer"/>: with <c>--wait-for-tracer</c>, the thread was alive before a tracer attached
+/// (its creation cannot be in the trace: the right creator is "before the trace").
+/// </summary>
 public sealed record TruthThread(
     int OsThreadId,
     int? ManagedThreadId,
@@ -11,7 +15,8 @@ public sealed record TruthThread(
     string? Role,
     string? CreatorSite,
     bool ShortLived,
-    string? Note);
+    string? Note,
+    bool ExistedBeforeTracer = false);
 
 /// <summary>A thread seen in /proc/self/task that the scenario cannot vouch for; a score neither rewards nor punishes it.</summary>
 public sealed record UnclassifiedThread(int OsThreadId, string Name, bool ShortLived);

@@ -5,8 +5,12 @@ namespace Scenarios;
 /// <summary>Every scenario by its command-line name.</summary>
 internal static class ScenarioCatalog
 {
+    /// <summary>The <c>toplevel</c> scenario, written in Program.cs's top-level statements (set before Run).</summary>
+    public static Action<ScenarioContext> TopLevel { get; set; } = _ => throw new InvalidOperationException("Program.cs sets the toplevel scenario.");
+
     public static IReadOnlyDictionary<string, Action<ScenarioContext>> All { get; } = new Dictionary<string, Action<ScenarioContext>>
     {
+        ["toplevel"] = context => TopLevel(context),
         ["threads"] = PlainThreads.Run,
         ["longrunning"] = LongRunningTasks.Run,
         ["starvation"] = Starvation.Run,
@@ -19,6 +23,7 @@ internal static class ScenarioCatalog
         ["churn"] = Churn.Run,
         ["leak"] = Leak.Run,
         ["aspnet"] = AspNet.Run,
+        ["webapp"] = WebApp.Run,
         ["all"] = AllInOne.Run,
         ["crash"] = Crash.Run,
         ["spin"] = Spin.Run,

@@ -42,8 +42,15 @@ internal static class ScenarioProgram
             Thread.Sleep(options.DelayMs);
             context.Census();
         }
+
         try
         {
+            // webapp waits itself, once it serves: a tracer attaches to a running web app.
+            if (options.WaitForTracer && options.Scenario != "webapp")
+            {
+                context.WaitForTracer(TimeSpan.FromSeconds(30));
+            }
+
             ScenarioCatalog.All[options.Scenario](context);
             if (!context.Finished)
             {
@@ -62,7 +69,7 @@ internal static class ScenarioProgram
             return Bug;
         }
 
-        if (options.Scenario != "spin" && options.DurationMs > 0)
+        if (options.Scenario is not ("spin" or "webapp") && options.DurationMs > 0)
         {
             Thread.Sleep(options.DurationMs);
         }

@@ -14,9 +14,12 @@ internal static class Attributor
         new StartRoutineRule(),
         new PoolEventsRule(),
         new GcEventsRule(),
+        new TieredCompilationEventsRule(),
+        new FinalizerIdRule(),
         new DiagnosticsThreadRule(),
         new OsNameRule(),
         new PthreadCreateRule(),
+        new CreatedAfterSessionRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),
         new WindowsMainThreadRule(),
@@ -44,7 +47,7 @@ internal static class Attributor
                 OsThreadId = facts.OsThreadId,
                 ManagedThreadId = facts.ManagedThreadId,
                 Names = facts.CensusNames.ToList(),
-                CreatedAtMs = facts.CreatingAtMs ?? facts.StartedAtMs ?? facts.NativeCreatedAtMs ?? (facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null),
+                CreatedAtMs = CreatedAt(facts),
                 ExitedAtMs = exited,
                 FirstSeenMs = Min(facts.FirstEventMs, facts.CensusFirstSeenMs),
                 LastSeenMs = Max(facts.LastEventMs, facts.CensusLastSeenMs),
@@ -58,6 +61,31 @@ internal static class Attributor
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// When the thread was made: Thread/Creating, else ThreadCreated/Running, else the pthread log, else the census's
+    /// first sight. A thread the census's first poll already saw, with no Thread/Creating or pthread record, existed
+    /// before the census began (which is after an attached session began): its ThreadCreated only says when it first
+    /// ran managed code (the diagnostics server does on attach), so it was created before the trace (null).
+    /// </summary>
+    private static double? CreatedAt(ThreadFacts facts)
+    {
+        if (facts.CreatingAtMs is { } creating)
+        {
+            return creating;
+        }
+
+        if (facts.CensusInitial && facts.NativeCreatedAtMs is null)
+        {
+            return null;
+        }
+
+        // ThreadCreated fires when a thread first runs managed code, which for a runtime thread can be long after the
+        // pthread log saw it made (the diagnostics server enters managed code at rundown): the earliest evidence wins,
+        // and a thread made before the session began (negative time) was created before the trace.
+        var earliest = Min(facts.StartedAtMs, Min(facts.NativeCreatedAtMs, facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null));
+        return earliest < 0 ? null : earliest;
     }
 
     /// <summary>The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw.</summary>

@@ -25,9 +25,15 @@ public static partial class Frames
     /// </summary>
     public static string ToSourceMethod(string frame)
     {
-        var s = GenericArgs().Replace(frame, string.Empty);
+        // Top-level statements compile to "Program.<Main>$": the method a person wrote is Main.
+        var s = GenericArgs().Replace(frame, string.Empty).Replace("<Main>$", "Main", StringComparison.Ordinal);
 
         var m = StateMachine().Match(s);
+        if (!m.Success)
+        {
+            m = LocalFunctionStateMachine().Match(s);
+        }
+
         if (m.Success)
         {
             return m.Groups["type"].Value + "." + m.Groups["method"].Value;
@@ -67,6 +73,10 @@ public static partial class Frames
 
     [GeneratedRegex(@"^(?<type>.+?)\+<(?<method>[^>]+)>d__\d+\.MoveNext$")]
     private static partial Regex StateMachine();
+
+    /// <summary>An async local function: "Program+&lt;&lt;Main&gt;g__Fetch|0_2&gt;d.MoveNext" (written in Main).</summary>
+    [GeneratedRegex(@"^(?<type>.+?)\+<<(?<method>[^>]+)>g__[^|]+\|[\w_]+>d(__\d+)?\.MoveNext$")]
+    private static partial Regex LocalFunctionStateMachine();
 
     [GeneratedRegex(@"^(?<type>.+?)\+<>c(__DisplayClass[\w_]+)?\.<(?<method>[^>]+)>b__[\w_]+$")]
     private static partial Regex Lambda();

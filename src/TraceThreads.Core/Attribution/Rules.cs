@@ -144,11 +144,23 @@ internal sealed class StartRoutineRule : IAttributionRule
             }
         }
 
-        if (!Frames.IsPlatform(t.StartRoutine))
+        var main = t.Facts.CreationStack is null && (t.Facts.ManagedThreadId == 1 || t.Facts.OsThreadId == t.Trace.Info.ProcessId);
+        if (!Frames.IsPlatform(t.StartRoutine) && !main && !t.StartsInThreadEntry && t.Facts.CreationStack is null)
         {
-            var role = t.Facts.CreationStack is null && t.Facts.ManagedThreadId == 1 ? Roles.Main : Roles.UserThread;
-            var weight = role == Roles.Main ? 50 : 50;
-            t.Add("start-routine", $"samples start in user code {Frames.ToSourceMethod(t.StartRoutine)}", role, weight);
+            // Thread.Start threads begin in Thread.StartCallback; a thread whose stacks begin in an ordinary method
+            // was entered from native code: a native library's thread calling back into .NET (reverse P/Invoke).
+            t.Add("start-routine", $"samples start in {Frames.ToSourceMethod(t.StartRoutine)} with no Thread.Start entry below it: called from native code", Roles.Native, 50);
+        }
+        else if (!Frames.IsPlatform(t.StartRoutine))
+        {
+            var role = main ? Roles.Main : Roles.UserThread;
+            t.Add("start-routine", $"samples start in user code {Frames.ToSourceMethod(t.StartRoutine)}", role, 50);
+        }
+        else if (t.StartRoutine.StartsWith("Microsoft.", StringComparison.Ordinal) && !t.StartRoutine.StartsWith("Microsoft.Win32.", StringComparison.Ordinal))
+        {
+            // A library's own loop (Microsoft.Extensions.Logging.Console's ConsoleLoggerProcessor.ProcessLogQueue,
+            // Kestrel's heartbeat): a thread that library started, e.g. before an attach, where no creation stack exists.
+            t.Add("start-routine", $"samples start in library code {Frames.ToSourceMethod(t.StartRoutine)}", Roles.LibraryThread, 50);
         }
     }
 }
@@ -198,6 +210,37 @@ internal sealed class GcEventsRule : IAttributionRule
         if (t.Facts.Has(Signals.GcCreateConcurrentThread) && t.Facts.ManagedThreadId is null)
         {
             t.Add("gc-events", "emitted GC/CreateConcurrentThread", Roles.GcBackground, 30);
+        }
+    }
+}
+
+/// <summary>
+/// TieredCompilation/BackgroundJitStart is emitted by the tiered-compilation background worker on itself when it starts
+/// a batch of rejits (Compilation keyword 0x1000000000, in dotnet-trace's default profile). Seen on .NET 8-10.
+/// </summary>
+internal sealed class TieredCompilationEventsRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.Signals.TryGetValue(Signals.TieredBackgroundJit, out var jit))
+        {
+            t.Add("tiered-events", $"emitted {jit.Count} TieredCompilation/BackgroundJitStart events", Roles.TieredCompilation, 60);
+        }
+    }
+}
+
+/// <summary>
+/// CoreCLR gives managed thread id 1 to the thread that starts the runtime and id 2 to the finalizer, which it creates
+/// next, during start-up (FinalizerThread::FinalizerThreadCreate), natively: no Thread/Creating. Seen on .NET 8.0.31,
+/// 9.0.20 and 10.0.12; it names the finalizer in traces without a census or finalizer events.
+/// </summary>
+internal sealed class FinalizerIdRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Facts.ManagedThreadId == 2 && t.Facts.CreationStack is null && t.Facts.CreatorOsThreadId is null)
+        {
+            t.Add("finalizer-id", "managed thread id 2 with no managed creation: the runtime creates the finalizer right after the main thread", Roles.Finalizer, 45);
         }
     }
 }
@@ -280,6 +323,15 @@ internal sealed class NativeThreadRule : IAttributionRule
             return;
         }
 
+        // Alive before the census began (an attach) and silent since: a managed thread that emitted nothing (a logger's
+        // queue thread waiting for messages) looks exactly like a native one. Without rundown's thread list or the
+        // pthread log, the trace cannot tell them apart; say so rather than call it native.
+        if (t.Facts.CensusInitial && t.Facts.NativeCreatorTid is null && !t.Trace.Info.HasRundownThreadList && !t.Trace.HasPthreadLog)
+        {
+            t.Add("silent-before-trace", "alive before the session began and silent during it: no event, no sample; the trace cannot tell a managed thread from a native one (collect --samples shows its start routine)", null, 0);
+            return;
+        }
+
         if (t.Trace.Info.HasCreationEvents || t.Trace.Info.HasRundown)
         {
             var why = t.Trace.Info.HasRundown
@@ -303,11 +355,50 @@ internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
 {
     public void Apply(ThreadContext t)
     {
-        if (t.Trace.Info.HasCreationEvents && t.Facts.StartedAtMs is not null && t.Facts.CreationStack is null
+        if (NativeThreadEnteringManagedCode(t))
+        {
+            t.Add("native-callback", $"named '{t.OsNames[^1]}' by its own code, not a runtime name, and got a managed Thread without Thread.Start: a native library's thread that called into .NET", Roles.Native, 45);
+            return;
+        }
+
+        if (ThreadingKeywordOn(t.Trace) && t.Facts.StartedAtMs is not null && t.Facts.CreationStack is null
             && t.Facts.ManagedThreadId is not null && t.Facts.ManagedThreadId != 1)
         {
             t.Add("runtime-created", "started by the runtime itself: ThreadCreated with no Thread/Creating from managed code", Roles.RuntimeNative, 25);
         }
+    }
+
+    /// <summary>
+    /// Whether managed Thread.Start would have shown as Thread/Creating: some did, or collect recorded it (a census; its
+    /// profiles all have the Threading keyword), or the runtime (6+) emitted ThreadCreated, which the Threading keyword
+    /// turns on together with Thread/Creating (only the rarely used AppDomainResourceManagement keyword gives it alone).
+    /// .NET Core 3.x and 5 emit ThreadCreated without ever emitting Thread/Creating.
+    /// </summary>
+    private static bool ThreadingKeywordOn(TraceFacts trace) =>
+        trace.Info.HasCreationEvents || trace.Info.HasCensus
+        || (RuntimeMajor(trace.Info.RuntimeVersion) >= 6 && trace.Threads.Values.Any(f => f.StartedAtMs is not null));
+
+    private static int RuntimeMajor(string? version) =>
+        version is not null && int.TryParse(version.AsSpan(0, Math.Max(0, version.IndexOf('.') is var dot and > 0 ? dot : version.Length)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : 0;
+
+    /// <summary>
+    /// A thread that appeared during a census-covered trace (collect always records Thread/Creating), got a managed
+    /// Thread with no Thread/Creating, and carries an OS name that is neither the runtime's nor the process's (which it
+    /// would inherit if unnamed): native code made and named it, then it called into .NET (the runtime's own managed
+    /// threads are all named ".NET ..."). Without the pthread log (attach) this is what tells it apart.
+    /// </summary>
+    private static bool NativeThreadEnteringManagedCode(ThreadContext t)
+    {
+        var f = t.Facts;
+        if (f.CreationStack is not null || f.NativeCreatorTid is not null || !f.InCensus || f.CensusInitial || t.OsNames.Count == 0
+            || !(t.Trace.Info.HasCreationEvents || t.Trace.Info.HasCensus) || f.ManagedThreadId is null)
+        {
+            return false;
+        }
+
+        var name = t.OsNames[^1];
+        var processName = t.Trace.Info.ProcessId is { } pid && t.Trace.Threads.TryGetValue(pid, out var main) && main.CensusNames.Count > 0 ? main.CensusNames[0].Name : null;
+        return !OsThreadNames.IsRuntimeStyle(name) && name != processName;
     }
 }
 
@@ -346,13 +437,36 @@ internal sealed class PthreadCreateRule : IAttributionRule
         }
         else if (NativeFrames.IsRuntimeModule(start))
         {
-            t.Add("pthread-create", $"pthread_create by tid {creator}; it runs {start}, the runtime's own code", null, 0);
+            // Every thread the runtime starts, Thread.Start included, runs the runtime's entry point: say who asked for it.
+            var managedFrames = frames.Where(x => !x.Contains("+0x", StringComparison.Ordinal) && !x.Contains('!', StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)).ToList();
+            var managed = managedFrames.FirstOrDefault(x => !x.StartsWith("System.Threading.Thread.", StringComparison.Ordinal)) ?? managedFrames.FirstOrDefault();
+            var from = managed is null ? "from the runtime's native code" : $"from managed code ({Frames.ToSourceMethod(managed)})";
+            t.Add("pthread-create", $"pthread_create by tid {creator} {from}; it starts in the runtime ({start})", null, 0);
         }
         else
         {
             var site = NativeFrames.Site(frames);
             var caller = Frames.FirstUserFrame(frames.Where(x => !x.Contains(".so", StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)));
             t.Add("pthread-create", $"pthread_create by tid {creator}{(site is null ? string.Empty : " from " + site)}{(caller is null ? string.Empty : $" (called from {caller})")}; it runs {start}, outside the runtime", Roles.Native, 60);
+        }
+    }
+}
+
+/// <summary>
+/// collect stops the session and the census first, then stops a launched app that still runs with SIGTERM. What the
+/// app creates after that (the runtime's `.NET SigHandler` dispatching SIGTERM to the host, the host's shutdown
+/// work) exists because of how the tool stopped it, and only the pthread log, which records until the process exits,
+/// has it. Seen with ASP.NET Core apps on .NET 10: two threads started from Thread.StartCore after the census ended.
+/// </summary>
+internal sealed class CreatedAfterSessionRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        var f = t.Facts;
+        var end = t.Trace.CensusEndMs ?? t.Trace.Info.DurationMs;
+        if (f.NativeCreatedAtMs is { } created && created > end && !f.InCensus && f.FirstEventMs is null)
+        {
+            t.Add("after-session", $"created at {created.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} ms, after the recording ended at {end.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} ms: made while the app was being stopped (collect stops a launched app with SIGTERM once the session is over)", Roles.Tracing, 90);
         }
     }
 }

@@ -14,7 +14,7 @@ internal sealed class ThreadContext
         Trace = trace;
         CreationFrames = facts.CreationStack is null ? [] : trace.Methods.ResolveStack(facts.CreationStack);
         CreatorSite = Frames.FirstUserFrame(CreationFrames);
-        (StartRoutine, StartRoutineFrames) = FindStartRoutine(facts, trace.Methods);
+        (StartRoutine, StartRoutineFrames, StartsInThreadEntry) = FindStartRoutine(facts, trace.Methods);
         OsNames = facts.CensusNames.Select(n => n.Name).ToList();
     }
 
@@ -32,6 +32,12 @@ internal sealed class ThreadContext
     /// <summary>All distinct start routine frames seen in samples (raw names).</summary>
     public IReadOnlySet<string> StartRoutineFrames { get; }
 
+    /// <summary>
+    /// Whether some sampled stack begins in the runtime's managed thread entry (Thread.StartCallback): the thread was
+    /// started by Thread.Start. A stack that begins in an ordinary method was entered from native code.
+    /// </summary>
+    public bool StartsInThreadEntry { get; }
+
     /// <summary>The names the OS census saw, in order (the first is often inherited from the creator).</summary>
     public IReadOnlyList<string> OsNames { get; }
 
@@ -48,9 +54,10 @@ internal sealed class ThreadContext
         || frame.StartsWith("System.Threading.Thread+StartHelper.", StringComparison.Ordinal)
         || frame.StartsWith("System.Threading.ExecutionContext.Run", StringComparison.Ordinal);
 
-    private static (string? Routine, IReadOnlySet<string> All) FindStartRoutine(ThreadFacts facts, MethodMap methods)
+    private static (string? Routine, IReadOnlySet<string> All, bool ThreadEntry) FindStartRoutine(ThreadFacts facts, MethodMap methods)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var threadEntry = false;
         foreach (var stack in facts.Stacks.Values)
         {
             // Frames are leaf first; walk from the bottom (the thread's entry) upwards.
@@ -58,6 +65,7 @@ internal sealed class ThreadContext
             for (var i = stack.Frames.Length - 1; i >= 0; i--)
             {
                 var f = stack.Frames[i] == 0 ? Frames.Elided : methods.Resolve(stack.Frames[i]) ?? Frames.Native;
+                threadEntry |= f.StartsWith("System.Threading.Thread.StartCallback", StringComparison.Ordinal);
                 if (!IsEntryPlumbing(f))
                 {
                     routine = f;
@@ -73,11 +81,11 @@ internal sealed class ThreadContext
 
         if (counts.Count == 0)
         {
-            return (null, new HashSet<string>());
+            return (null, new HashSet<string>(), threadEntry);
         }
 
         var best = counts.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).First().Key;
-        return (best, counts.Keys.ToHashSet(StringComparer.Ordinal));
+        return (best, counts.Keys.ToHashSet(StringComparer.Ordinal), threadEntry);
     }
 }
 

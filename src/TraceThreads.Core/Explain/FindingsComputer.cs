@@ -122,7 +122,7 @@ internal static class FindingsComputer
 
     private static void Churn(IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
     {
-        foreach (var group in threads.Where(t => t.Creator?.Site is not null && t.Category is Categories.User)
+        foreach (var group in threads.Where(t => t.Creator?.Site is not null && t.Category is Categories.User or Categories.Native)
                      .GroupBy(t => t.Creator!.Site!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var exited = group.Where(t => t.ExitedAtMs is not null && t.CreatedAtMs is not null).ToList();
@@ -139,14 +139,21 @@ internal static class FindingsComputer
             }
 
             findings.Add(new Finding("thread-churn", "warning",
-                $"{group.Key} created {exited.Count} threads that lived a median {median.ToString("F1", CultureInfo.InvariantCulture)} ms each. Creating a thread costs far more than queuing work: use the thread pool (Task.Run) or one long-lived worker.",
+                $"{group.Key} created {exited.Count} threads that lived a median {median.ToString("F1", CultureInfo.InvariantCulture)} ms each. {ChurnAdvice(group)}",
                 [$"site: {group.Key}", $"threads created: {group.Count()}, exited: {exited.Count}, median lifetime {median.ToString("F1", CultureInfo.InvariantCulture)} ms"]));
         }
     }
 
+    /// <summary>Sites are "Namespace.Type.Method" for managed code, "module!function" for a native library's.</summary>
+    private static string ChurnAdvice(IEnumerable<ThreadLifetime> group) => group.Any(t => t.Category == Categories.Native)
+        ? "A native library creates and ends a thread per unit of work; look for its setting that keeps threads (a pool, a connection count), or reuse the object that owns them."
+        : group.Any(t => t.Role == Roles.LibraryThread)
+            ? "A library the app calls creates a thread each time; reuse the library object that owns it (a client, a logger factory) instead of making one per call."
+            : "Creating a thread costs far more than queuing work: use the thread pool (Task.Run) or one long-lived worker.";
+
     private static void Leaks(IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
     {
-        foreach (var group in threads.Where(t => t.Creator?.Site is not null && t.Category is Categories.User && t.AliveAtEnd)
+        foreach (var group in threads.Where(t => t.Creator?.Site is not null && t.Category is Categories.User or Categories.Native && t.AliveAtEnd)
                      .GroupBy(t => t.Creator!.Site!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var alive = group.Where(t => t.CreatedAtMs is not null).ToList();
@@ -171,18 +178,32 @@ internal static class FindingsComputer
     private static void Books(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
     {
         var unknown = threads.Where(t => t.Category == Categories.Unknown).ToList();
-        if (unknown.Count > 0)
+        // Threads that were already there when an attach began and stayed silent could not have left evidence: that is
+        // a limit of the recording, not something wrong with the app.
+        var silent = unknown.Where(t => t.Evidence.Any(e => e.Rule == "silent-before-trace")).ToList();
+        var unexplained = unknown.Except(silent).ToList();
+        if (unexplained.Count > 0)
         {
             findings.Add(new Finding("unexplained-threads", "warning",
-                $"{unknown.Count} thread(s) could not be attributed: the trace has no evidence of what they are.",
-                unknown.Take(20).Select(t => $"tid {t.OsThreadId}{(t.Name is null ? string.Empty : $" '{t.Name}'")}: {string.Join("; ", t.Evidence.Select(e => e.Detail).DefaultIfEmpty("only seen emitting unrelated events"))}").ToList()));
+                $"{unexplained.Count} thread(s) could not be attributed: the trace has no evidence of what they are.",
+                unexplained.Take(20).Select(t => $"tid {t.OsThreadId}{(t.Name is null ? string.Empty : $" '{t.Name}'")}: {string.Join("; ", t.Evidence.Select(e => e.Detail).DefaultIfEmpty("only seen emitting unrelated events"))}").ToList()));
+        }
+
+        if (silent.Count > 0)
+        {
+            findings.Add(new Finding("silent-threads", "info",
+                $"{silent.Count} thread(s) alive before the session began did nothing the trace records, so what they are is unknown. Record with 'trace-threads collect -p PID --samples' to see their start routines, or launch the app under collect.",
+                silent.Take(20).Select(t => $"tid {t.OsThreadId}{(t.Name is null ? string.Empty : $" '{t.Name}'")}").ToList()));
         }
 
         if (facts.Info.HasCensus)
         {
+            // The header counts every thread in the report; the books must add up to the same number.
             var osAlive = threads.Count(t => t.Names.Count > 0 && t.AliveAtEnd);
+            var inCensus = threads.Count(t => t.Names.Count > 0);
+            var others = threads.Count - inCensus;
             findings.Add(new Finding("thread-books", "info",
-                $"The OS census saw {threads.Count(t => t.Names.Count > 0)} threads ({osAlive} alive at the end); each is in exactly one category below, {unknown.Count} unexplained.",
+                $"{threads.Count} threads in all: the OS census saw {inCensus} ({osAlive} alive at the end){(others == 0 ? string.Empty : $", {others} more are known only from the trace's events or the pthread log (gone between two census polls, or made after the census stopped)")}; each is in exactly one category below, {unknown.Count} unexplained.",
                 []));
         }
     }
@@ -201,6 +222,13 @@ internal static class FindingsComputer
         {
             findings.Add(new Finding("no-creation-stacks", "info",
                 "Creators come from the kernel's Thread/Start events; without the runtime's Thread/Creating (Threading keyword) or kernel stacks on thread start, the line of code that created a managed thread is unknown (README: recording an .etl).",
+                []));
+        }
+        else if (!info.HasCreationEvents && info.HasCensus)
+        {
+            // A census means trace-threads collect recorded it, with the Threading keyword on: nothing was started.
+            findings.Add(new Finding("no-creation-events", "info",
+                "No managed thread was started while the session ran (no Thread/Creating events), so no thread has a managed creator; threads that existed before an attach were created before the trace.",
                 []));
         }
         else if (!info.HasCreationEvents)

@@ -109,6 +109,7 @@ internal static class CensusReader
                     case "end":
                         ended = true;
                         var endAt = Num(e, "t") + offsetMs;
+                        facts.CensusEndMs = endAt;
                         if (e.TryGetProperty("alive", out var alive) && alive.ValueKind == JsonValueKind.Array)
                         {
                             foreach (var a in alive.EnumerateArray())

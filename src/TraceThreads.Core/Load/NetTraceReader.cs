@@ -131,6 +131,8 @@ internal sealed class NetTraceReader
         // GC threads of server GC and the background GC thread are made by the GC itself, with no ThreadCreated;
         // the GC events they emit (mark phases, per-heap work) are what names them.
         clr.GCCreateConcurrentThread += e => Signal(e, Signals.GcCreateConcurrentThread);
+        // The tiered-compilation background worker emits these on itself (Compilation keyword 0x1000000000).
+        clr.TieredCompilationBackgroundJitStart += e => Signal(e, Signals.TieredBackgroundJit);
         clr.GCStart += e => Signal(e, Signals.GcStart);
         clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
 

@@ -126,6 +126,9 @@ internal sealed class TraceFacts
     public MethodMap Methods { get; } = new();
     public List<string> Warnings { get; } = [];
     public bool HasPthreadLog { get; set; }
+
+    /// <summary>When the census stopped polling (its "end" line), in trace milliseconds; null without a census end.</summary>
+    public double? CensusEndMs { get; set; }
     public int? MinWorkerThreads { get; set; }
     public int? MaxWorkerThreads { get; set; }
     /// <summary>The trace carries the kernel's thread events (.etl): every thread's start and end is seen, not inferred.</summary>
@@ -174,6 +177,7 @@ internal static class Signals
     public const string GcCreateConcurrentThread = "GC/CreateConcurrentThread";
     public const string GcWork = "GC/Mark";
     public const string GcStart = "GC/Start";
+    public const string TieredBackgroundJit = "TieredCompilation/BackgroundJit";
     public const string Rundown = "Rundown";
     public const string ProcessInfo = "EventPipe/ProcessInfo";
 }

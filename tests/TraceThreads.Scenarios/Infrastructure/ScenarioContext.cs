@@ -16,6 +16,8 @@ internal sealed class ScenarioContext
     private readonly HashSet<int> _mayRetire = [];
     private readonly List<ExpectedThread> _expected = [];
     private readonly Dictionary<int, string> _lastComm = [];
+    private HashSet<int>? _beforeTracer;
+    private readonly List<(string Comm, KnownThread Thread)> _named = [];
 
     public ScenarioContext(ScenarioOptions options)
     {
@@ -46,6 +48,18 @@ internal sealed class ScenarioContext
         }
 
         return expected;
+    }
+
+    /// <summary>
+    /// Declares a thread a library starts under a known <c>Thread.Name</c>: a /proc comm with that prefix (15 bytes) is
+    /// classified as given. For threads the scenario cannot reach from the inside (a logger's queue thread).
+    /// </summary>
+    public void ExpectNamed(string threadName, string category, string role, string note)
+    {
+        lock (_gate)
+        {
+            _named.Add((threadName.Length > 15 ? threadName[..15] : threadName, new KnownThread(category, role, note)));
+        }
     }
 
     /// <summary>Called on a thread-pool thread while it runs a work item: records it as a pool worker.</summary>
@@ -91,6 +105,72 @@ internal sealed class ScenarioContext
                 _lastComm[entry.Tid] = entry.Comm;
             }
         }
+    }
+
+    /// <summary>
+    /// Attach mode: remembers every thread alive now (their creation happened before the trace), prints
+    /// <see cref="WaitingForTracerLine"/>, and blocks until told to go: a line on stdin when it is redirected (the test
+    /// harness writes it once the tracer's census has begun), else until a tracing session's thread appears (a
+    /// tracer's session threads inherit the diagnostics server's comm <c>.NET EventPipe</c>) and 200 ms more.
+    /// Gives up after <paramref name="timeout"/>.
+    /// </summary>
+    public const string WaitingForTracerLine = "waiting for a tracer";
+
+    public void WaitForTracer(TimeSpan timeout)
+    {
+        var before = TaskCensus.Snapshot();
+        var sessionThreadsBefore = before.Count(e => e.Comm == RuntimeThreadNames.EventPipe);
+        if (sessionThreadsBefore > 1)
+        {
+            throw new InvalidOperationException("--wait-for-tracer: a tracing session was already running; attach after the 'waiting for a tracer' line.");
+        }
+
+        // The test attaches only after this line, so every thread in 'before' existed before the session.
+        Console.Out.WriteLine(WaitingForTracerLine);
+        Console.Out.Flush();
+        lock (_gate)
+        {
+            _beforeTracer = before.Select(e => e.Tid).ToHashSet();
+        }
+
+        if (Console.IsInputRedirected)
+        {
+            // A harness writes a line once the tracer is recording (its census has taken its first look).
+            var line = Task.Run(Console.In.ReadLine);
+            if (!line.Wait(timeout) || line.Result is null)
+            {
+                throw new ScenarioCannotRunException($"--wait-for-tracer: no 'go' on stdin within {timeout.TotalSeconds:0} s");
+            }
+        }
+        else
+        {
+            var clock = Stopwatch.StartNew();
+            while (TaskCensus.Snapshot().Count(e => e.Comm == RuntimeThreadNames.EventPipe) <= sessionThreadsBefore)
+            {
+                if (clock.Elapsed > timeout)
+                {
+                    throw new ScenarioCannotRunException($"--wait-for-tracer: no tracing session attached within {timeout.TotalSeconds:0} s");
+                }
+
+                Thread.Sleep(5);
+            }
+
+            // Let the tracer's own census take its first look before the scenario starts threads.
+            Thread.Sleep(200);
+        }
+
+        // A thread seen earlier that ended before the tracer began (the runtime's short-lived start-up helpers) cannot be in
+        // any trace of this session: it is in neither list, like a thread that lived and died before the first census.
+        var aliveNow = TaskCensus.Snapshot().Select(e => e.Tid).ToHashSet();
+        lock (_gate)
+        {
+            foreach (var gone in _lastComm.Keys.Where(tid => !aliveNow.Contains(tid) && !_threads.ContainsKey(tid)).ToList())
+            {
+                _lastComm.Remove(gone);
+            }
+        }
+
+        Census();
     }
 
     /// <summary>A last stdout line the scenario wants printed after the truth is written (e.g. <c>ops/s: N</c>).</summary>
@@ -199,7 +279,7 @@ internal sealed class ScenarioContext
                 var shortLived = !finalSnapshot.Contains(tid);
                 var known = comm == RuntimeThreadNames.EventPipe && tid != diagnosticsServer
                     ? RuntimeThreadNames.EventPipeSession
-                    : RuntimeThreadNames.Classify(comm);
+                    : _named.FirstOrDefault(n => comm == n.Comm).Thread ?? RuntimeThreadNames.Classify(comm);
                 if (known is null)
                 {
                     unclassified.Add(new UnclassifiedThread(tid, comm, shortLived));
@@ -207,8 +287,13 @@ internal sealed class ScenarioContext
                 }
 
                 threads.Add(new TruthThread(tid, null, comm, known.Category, known.Role, null, shortLived,
-                    $"runtime-named thread seen in /proc/self/task: {known.Note}"));
+                    $"named thread seen in /proc/self/task: {known.Note}"));
             }
+        }
+
+        if (_beforeTracer is { } beforeTracer)
+        {
+            threads = threads.Select(t => beforeTracer.Contains(t.OsThreadId) ? t with { ExistedBeforeTracer = true } : t).ToList();
         }
 
         threads.Sort((a, b) => a.OsThreadId.CompareTo(b.OsThreadId));

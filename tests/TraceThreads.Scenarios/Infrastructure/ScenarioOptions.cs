@@ -3,12 +3,13 @@ using System.Globalization;
 namespace Scenarios.Infrastructure;
 
 /// <summary>The parsed command line: <c>ScenarioApp &lt;scenario&gt; --truth FILE [--delay-ms N] [--duration-ms N] [--print-census]</c>.</summary>
-internal sealed record ScenarioOptions(string Scenario, string? TruthPath, int DelayMs, int DurationMs, bool PrintCensus)
+internal sealed record ScenarioOptions(string Scenario, string? TruthPath, int DelayMs, int DurationMs, bool PrintCensus, bool WaitForTracer = false)
 {
     public const string Usage =
-        "usage: ScenarioApp <scenario> --truth <file.json> [--delay-ms N] [--duration-ms N] [--print-census]\n" +
+        "usage: ScenarioApp <scenario> --truth <file.json> [--delay-ms N] [--wait-for-tracer] [--duration-ms N] [--print-census]\n" +
         "  --truth FILE      where to write the ground truth (required except for 'spin')\n" +
         "  --delay-ms N      wait N ms before doing anything (lets a tracer attach)\n" +
+        "  --wait-for-tracer wait (up to 30 s) until a tracing session's thread appears, then start (attach mode)\n" +
         "  --duration-ms N   keep the process alive N ms after writing the truth ('spin': how long to spin; default 2000)\n" +
         "  --print-census    print /proc/self/task (tid, comm) to stderr when the truth is written\n" +
         "exit codes: 0 done, 1 bug (stack on stderr), 2 usage error, 3 the scenario cannot run here (one line on stderr)";
@@ -22,6 +23,7 @@ internal sealed record ScenarioOptions(string Scenario, string? TruthPath, int D
         int? delay = null;
         int? duration = null;
         var printCensus = false;
+        var waitForTracer = false;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -38,6 +40,9 @@ internal sealed record ScenarioOptions(string Scenario, string? TruthPath, int D
                     break;
                 case "--print-census":
                     printCensus = true;
+                    break;
+                case "--wait-for-tracer":
+                    waitForTracer = true;
                     break;
                 default:
                     if (arg.StartsWith('-') || scenario is not null)
@@ -67,7 +72,7 @@ internal sealed record ScenarioOptions(string Scenario, string? TruthPath, int D
         }
 
         return error is null
-            ? new ScenarioOptions(scenario!, truth, delay ?? 0, duration ?? (scenario == "spin" ? 2000 : 0), printCensus)
+            ? new ScenarioOptions(scenario!, truth, delay ?? 0, duration ?? (scenario == "spin" ? 2000 : 0), printCensus, waitForTracer)
             : null;
     }
 

@@ -47,7 +47,8 @@ static void *tt_thread_main(void *p)
     pthread_mutex_unlock(&tt_lock);
 
     if (arg->early_exit) {
-        struct timespec delay = { 0, 50 * 1000 * 1000 };
+        /* 200 ms: long enough for a 20 ms census on a busy 2-core machine to see it alive. */
+        struct timespec delay = { 0, 200 * 1000 * 1000 };
         nanosleep(&delay, NULL);
     } else {
         pthread_mutex_lock(&tt_lock);
@@ -243,4 +244,63 @@ void tt_c11_stop_threads(void)
     mtx_lock(&tt_c11_lock);
     tt_c11_thread_count = 0;
     mtx_unlock(&tt_c11_lock);
+}
+
+/* Threads that call back into managed code: started with pthread_create by the library, each calls `callback(index)`
+ * (a managed [UnmanagedCallersOnly] function; the runtime then gives the thread a managed Thread object), then blocks
+ * until tt_stop_callback_threads(). Returns once each has written its tid to out_tids[i] and returned from the
+ * callback once, or -1. One batch at a time, independent of tt_start_threads. */
+static pthread_t tt_cb_threads[TT_MAX_THREADS];
+static int tt_cb_count;
+static int tt_cb_done;
+static int tt_cb_stopping;
+static int *tt_cb_tids;
+static void (*tt_cb_callback)(int);
+static struct tt_arg tt_cb_args[TT_MAX_THREADS];
+
+static void *tt_cb_main(void *p)
+{
+    struct tt_arg *arg = (struct tt_arg *)p;
+    pthread_setname_np(pthread_self(), arg->name);
+    int tid = (int)syscall(SYS_gettid);
+    tt_cb_callback(arg->index);
+
+    pthread_mutex_lock(&tt_lock);
+    tt_cb_tids[arg->index] = tid;
+    tt_cb_done++;
+    pthread_cond_broadcast(&tt_changed);
+    while (!tt_cb_stopping)
+        pthread_cond_wait(&tt_changed, &tt_lock);
+    pthread_mutex_unlock(&tt_lock);
+    return NULL;
+}
+
+int tt_start_callback_threads(int count, const char *name_prefix, void (*callback)(int), int *out_tids)
+{
+    if (count <= 0 || count > TT_MAX_THREADS || out_tids == NULL || callback == NULL || tt_cb_count != 0)
+        return -1;
+    tt_cb_tids = out_tids;
+    tt_cb_callback = callback;
+    tt_cb_done = 0;
+    tt_cb_stopping = 0;
+    int started = 0;
+    for (int i = 0; i < count; i++) {
+        struct tt_arg *arg = &tt_cb_args[i];
+        arg->index = i;
+        arg->early_exit = 0;
+        char full[64];
+        snprintf(full, sizeof full, "%s%d", name_prefix != NULL ? name_prefix : "ttcallback-", i);
+        strncpy(arg->name, full, 15);
+        arg->name[15] = '\0';
+        if (pthread_create(&tt_cb_threads[i], NULL, tt_cb_main, arg) != 0)
+            break;
+        started++;
+    }
+
+    pthread_mutex_lock(&tt_lock);
+    tt_cb_count = started;
+    while (tt_cb_done < started)
+        pthread_cond_wait(&tt_changed, &tt_lock);
+    pthread_mutex_unlock(&tt_lock);
+    return started == count ? started : -1;
 }

@@ -35,13 +35,17 @@ public sealed class NativeCreatorTests
         var byTid = report.RootElement.GetProperty("threads").EnumerateArray().ToDictionary(t => t.GetProperty("osThreadId").GetInt32());
         var truth = GroundTruth.Load(truthPath);
         var native = truth.WithCategory("native").ToList();
-        Assert.Equal(3, native.Count);
+        Assert.Equal(5, native.Count);
         foreach (var expected in native)
         {
-            var creator = byTid[expected.OsThreadId].GetProperty("creator");
+            // The callback threads entered managed code later (ThreadCreated, a managed id): still the library's threads.
+            var callback = expected.Name!.StartsWith("ttcallback-", StringComparison.Ordinal);
+            var thread = byTid[expected.OsThreadId];
+            Assert.Equal("native", thread.GetProperty("category").GetString());
+            var creator = thread.GetProperty("creator");
             Assert.Equal(truth.Pid, creator.GetProperty("osThreadId").GetInt32());
-            Assert.Equal("libttnative.so!tt_start_threads", creator.GetProperty("site").GetString());
-            Assert.Contains(creator.GetProperty("stack").EnumerateArray(), f => f.GetString() == "Scenarios.NativeThreads.Start");
+            Assert.Equal(callback ? "libttnative.so!tt_start_callback_threads" : "libttnative.so!tt_start_threads", creator.GetProperty("site").GetString());
+            Assert.Contains(creator.GetProperty("stack").EnumerateArray(), f => f.GetString() == (callback ? "Scenarios.NativeThreads.StartCallbackThreads" : "Scenarios.NativeThreads.Start"));
         }
 
         // The early exit has an exit time; the others lived to the end.

@@ -120,7 +120,8 @@ public sealed class ScenarioCorpusTests
 
             Assert.Equal(0, process.ExitCode);
             var native = GroundTruth.Load(truthPath).WithCategory(Categories.Native).ToList();
-            Assert.Equal(3, native.Count);
+            Assert.Equal(5, native.Count);
+            Assert.Equal(2, native.Count(t => t.Name!.StartsWith("ttcallback-", StringComparison.Ordinal)));
             Assert.Single(native, t => t.ShortLived);
             Assert.All(native, t => Assert.Null(t.CreatorSite));
         }

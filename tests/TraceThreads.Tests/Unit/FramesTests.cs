@@ -11,6 +11,11 @@ public class FramesTests
     [InlineData("MyApp.Program.<Main>g__Spawn|0_1", "MyApp.Program.Main")]
     [InlineData("MyApp.Cache`1[System.__Canon].Refresh", "MyApp.Cache.Refresh")]
     [InlineData("MyApp.Program.Main", "MyApp.Program.Main")]
+    [InlineData("Program.<Main>$", "Program.Main")]
+    [InlineData("Program+<<Main>$>d__0.MoveNext", "Program.Main")]
+    [InlineData("Program+<>c.<<Main>$>b__0_2", "Program.Main")]
+    [InlineData("Program.<<Main>$>g__StartFromLocalFunction|0_1", "Program.Main")]
+    [InlineData("Program+<<<Main>$>g__StartFromAsync|0_2>d.MoveNext", "Program.Main")]
     public void Compiler_generated_names_map_to_the_source_method(string frame, string expected) =>
         Assert.Equal(expected, Frames.ToSourceMethod(frame));
 
