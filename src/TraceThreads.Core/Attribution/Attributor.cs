@@ -19,6 +19,9 @@ internal static class Attributor
         new PthreadCreateRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),
+        new WindowsMainThreadRule(),
+        new WindowsStartAddressRule(),
+        new KernelCreatorRule(),
         new ManagedFallbackRule(),
     ];
 
@@ -49,7 +52,7 @@ internal static class Attributor
                 Role = role,
                 Category = Roles.CategoryOf(role),
                 Evidence = evidence,
-                StartRoutine = ctx.StartRoutine is null ? null : Frames.ToSourceMethod(ctx.StartRoutine),
+                StartRoutine = ctx.StartRoutine is null ? facts.StartModule : Frames.ToSourceMethod(ctx.StartRoutine),
                 CpuMs = facts.CpuMs,
             });
         }

@@ -8,6 +8,7 @@ public static class ReportFormats
         TextReport.Format,
         JsonReport.Format,
         HtmlReport.Format,
+        PerfettoReport.Format,
     ];
 
     public static IReportFormat Default => All[0];

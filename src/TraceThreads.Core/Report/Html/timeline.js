@@ -72,23 +72,23 @@
   function matches(t) {
     if (filter.cat && t.cat !== filter.cat) { return false; }
     if (filter.role && t.role !== filter.role) { return false; }
-    if (!filter.q) { return true; }
-    var words = filter.q.split(/\s+/);
     for (var i = 0; i < words.length; i++) {
-      if (words[i] && t.search.indexOf(words[i]) < 0) { return false; }
+      if (t.search.indexOf(words[i]) < 0) { return false; }
     }
     return true;
   }
+  var words = [];
+
+  // Group keys and sizes never change; only what the filter keeps does.
+  var keys = T.map(keysOf), total = new Map();
+  keys.forEach(function (ks) { ks.forEach(function (k) { total.set(k, (total.get(k) || 0) + 1); }); });
 
   function buildRows() {
-    var shown = new Map(), total = new Map();
-    var keys = T.map(keysOf);
+    var shown = new Map();
     var ok = T.map(matches);
     keys.forEach(function (ks, i) {
-      ks.forEach(function (k) {
-        total.set(k, (total.get(k) || 0) + 1);
-        if (ok[i]) { shown.set(k, (shown.get(k) || 0) + 1); }
-      });
+      if (!ok[i]) { return; }
+      ks.forEach(function (k) { shown.set(k, (shown.get(k) || 0) + 1); });
     });
     rows = [];
     threadRows = 0;
@@ -121,9 +121,9 @@
     }
     document.getElementById('tt-count').textContent = threadRows === T.length
       ? T.length + ' threads'
-      : threadRows + ' of ' + T.length + ' threads shown';
+      : threadRows + ' of ' + T.length + ' threads in open lanes';
     lanes.dataset.lanes = String(threadRows);
-    resize();
+    if (W === 0) { resize(); } else { spacer.style.height = Math.max(0, rows.length * ROW - H) + 'px'; schedule(); }
   }
 
   // ---- drawing -----------------------------------------------------------------------------------------------------
@@ -463,7 +463,11 @@
   document.getElementById('tt-expand').addEventListener('click', function () { collapsed.clear(); buildRows(); });
 
   var search = document.getElementById('tt-search');
-  search.addEventListener('input', function () { filter.q = search.value.trim().toLowerCase(); buildRows(); });
+  search.addEventListener('input', function () {
+    filter.q = search.value.trim().toLowerCase();
+    words = filter.q.split(/\s+/).filter(function (w) { return w.length > 0; });
+    buildRows();
+  });
   function fillSelect(id, values, key) {
     var el = document.getElementById(id);
     values.forEach(function (v) {
@@ -527,7 +531,7 @@
     selected = t;
     if (reveal) {
       keysOf(t).forEach(function (k) { collapsed.delete(k); });
-      if (!matches(t)) { filter = { q: '', cat: '', role: '' }; search.value = ''; document.getElementById('tt-category').value = ''; document.getElementById('tt-role').value = ''; }
+      if (!matches(t)) { filter = { q: '', cat: '', role: '' }; words = []; search.value = ''; document.getElementById('tt-category').value = ''; document.getElementById('tt-role').value = ''; }
       buildRows();
       var y = rowOf[t.i] * ROW;
       if (y < scroll.scrollTop || y > scroll.scrollTop + H - ROW) { scroll.scrollTop = Math.max(0, y - H / 2); }
@@ -549,11 +553,12 @@
       row('names', t.names.map(function (n) { return vis(n[0]) + (n[1] == null ? '' : ' @ ' + fmt(n[1])); }).join(' \u2192 '));
     }
     var creator = el('span', null, 'creator');
+    var where = t.site != null ? ' at ' + vis(t.site) : ' (runtime or framework code)';
     if (t.ci >= 0) {
       creator.appendChild(threadLink(T[t.ci]));
-      creator.appendChild(document.createTextNode(' at ' + vis(t.siteKey)));
+      creator.appendChild(document.createTextNode(where));
     } else if (t.ctid != null) {
-      creator.textContent = 'tid ' + t.ctid + ' at ' + vis(t.siteKey);
+      creator.textContent = 'tid ' + t.ctid + where;
     } else {
       creator.textContent = t.site != null ? vis(t.site) : 'not in the trace (' + (t.created != null && t.created >= 0 ? 'no creation event' : 'created before the trace') + ')';
     }
