@@ -75,12 +75,14 @@ if [ -n "$HOOK" ]; then
   python3 - "$OUT" "$HOOK_N" "$HOOK_ROUNDS" <<'PY'
 import statistics, sys
 out, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
-read = lambda name: [float(l) for l in open(f"{out}/hook-{name}.txt") if l.strip()]
+# Each line: wall ns and CPU ns per creation (older results: wall only). CPU time is the figure: the work the hook adds.
+read = lambda name: [float(l.split()[-1]) for l in open(f"{out}/hook-{name}.txt") if l.strip()]
 plain, plain_c11 = read("plain"), read("plain-thrd")
 def show(label, hooked, base):
     d = [h - p for h, p in zip(hooked, base)]
     print(f"  {label:<44}{statistics.median(hooked)/1000:>8.1f} us{statistics.median(d)/1000:>+9.2f} us  [{min(d)/1000:+.2f} .. {max(d)/1000:+.2f}]")
-print(f"\nthread creation (create + join of an empty thread), {rounds} rounds of {n}; median, extra vs plain [min .. max of paired rounds]:")
+print(f"\nthread creation (create + join of an empty thread), {rounds} rounds of {n}; process CPU time per creation (wall time")
+print("on older results), median; extra vs the plain round before it, median [min .. max of paired rounds]:")
 print(f"  {'plain pthread_create':<44}{statistics.median(plain)/1000:>8.1f} us")
 show("hooked pthread_create (one record each)", read("hooked"), plain)
 show("hooked, no log (LD_PRELOAD only)", read("nolog"), plain)
