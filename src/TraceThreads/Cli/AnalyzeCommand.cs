@@ -55,6 +55,11 @@ internal static class AnalyzeCommand
         HelpName = "name",
     };
 
+    private static readonly Option<bool> ExplainOption = new("--explain")
+    {
+        Description = "Say once, under the summary, why each role seen exists (text report).",
+    };
+
     private static readonly Option<int?> MaxThreadsOption = new("--max-threads")
     {
         Description = "CI gate: exit 11 when more than N threads are alive at the end of the trace (all threads seen when exits are unknown).",
@@ -76,12 +81,14 @@ internal static class AnalyzeCommand
             Examples:
               trace-threads analyze app.nettrace
               trace-threads analyze app.nettrace --format json -o threads.json
-              trace-threads analyze app.nettrace --evidence --all-threads
+              trace-threads analyze app.nettrace --evidence --all-threads --explain
+              trace-threads analyze app.nettrace --format html -o threads.html
+              trace-threads analyze app.nettrace --format perfetto -o threads.perfetto.json   (ui.perfetto.dev)
               trace-threads analyze app.nettrace --max-threads 60 --fail-on thread-leak   (a CI gate: exit 11)
               trace-threads analyze perfview.etl.zip -n MyService                          (Windows ETW, on any OS)
             """)
         {
-            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption, MaxThreadsOption, FailOnOption,
+            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption, ExplainOption, MaxThreadsOption, FailOnOption,
             ProcessIdOption, NameOption,
         };
 
@@ -108,7 +115,7 @@ internal static class AnalyzeCommand
 
             var stdout = parse.InvocationConfiguration.Output;
             var reportOptions = new ReportOptions(
-                output is null ? ConsoleWidth(stdout) : null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption));
+                output is null ? ConsoleWidth(stdout) : null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption), parse.GetValue(ExplainOption));
             if (output is not null)
             {
                 WriteToFile(result, format, reportOptions, output);
