@@ -188,6 +188,12 @@ internal sealed class EtlFile : IDisposable
         header = header with { SessionName = session, LogFileName = reader.Utf16(next, out _) };
         Header = header;
 
+        // A file cut exactly at a buffer boundary frames cleanly; the header's count of written buffers shows the cut.
+        if (header.BuffersWritten > _buffers.Count && !Stats.Truncated)
+        {
+            Truncate($"the file holds {_buffers.Count:N0} of the {header.BuffersWritten:N0} buffers its header says were written");
+        }
+
         TicksPerMs = header.ClockType switch
         {
             2 => 10_000.0,
