@@ -14,12 +14,14 @@ internal static class Attributor
         new StartRoutineRule(),
         new PoolEventsRule(),
         new GcEventsRule(),
+        new SessionThreadsRule(),
         new DiagnosticsThreadRule(),
         new OsNameRule(),
         new PthreadCreateRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),
         new ManagedFallbackRule(),
+        new UnexplainedRule(),
     ];
 
     public static IReadOnlyList<ThreadLifetime> Attribute(TraceFacts trace)
@@ -41,11 +43,11 @@ internal static class Attributor
                 OsThreadId = facts.OsThreadId,
                 ManagedThreadId = facts.ManagedThreadId,
                 Names = facts.CensusNames.ToList(),
-                CreatedAtMs = facts.CreatingAtMs ?? facts.StartedAtMs ?? facts.NativeCreatedAtMs ?? (facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null),
+                CreatedAtMs = PredatesEverySession(role, facts) ? null : CreatedAt(facts),
                 ExitedAtMs = exited,
                 FirstSeenMs = Min(facts.FirstEventMs, facts.CensusFirstSeenMs),
                 LastSeenMs = Max(facts.LastEventMs, facts.CensusLastSeenMs),
-                Creator = Creator(facts, ctx),
+                Creator = Creator(facts, ctx, role),
                 Role = role,
                 Category = Roles.CategoryOf(role),
                 Evidence = evidence,
@@ -57,12 +59,53 @@ internal static class Attributor
         return result;
     }
 
-    /// <summary>The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw.</summary>
-    private static ThreadCreator? Creator(ThreadFacts facts, ThreadContext ctx)
+    /// <summary>
+    /// The earliest evidence of the thread's creation: Thread/Creating, the pthread_create log, the runtime's
+    /// ThreadCreated/Thread/Running, or the census's first sight of a thread that was not there at its first poll.
+    /// A thread the census found at its first poll, or that the trace only saw already running (no creation event of
+    /// any kind), was alive before the trace began: null, "before the trace", never the time of its first event.
+    /// </summary>
+    internal static double? CreatedAt(ThreadFacts f)
+    {
+        double? earliest = null;
+        foreach (var candidate in new[] { f.CreatingAtMs, f.NativeCreatedAtMs, f.StartedAtMs, f.InCensus && !f.CensusInitial ? f.CensusFirstSeenMs : null })
+        {
+            if (candidate is { } c && (earliest is null || c < earliest))
+            {
+                earliest = c;
+            }
+        }
+
+        // The census saw it at its first poll and nothing recorded its making: it predates the trace. (A runtime thread
+        // that only became known to the runtime mid-trace, e.g. the diagnostics server running rundown, is the same.)
+        if (f.InCensus && f.CensusInitial && f.CreatingAtMs is null && f.NativeCreatedAtMs is null)
+        {
+            return null;
+        }
+
+        return earliest;
+    }
+
+    /// <summary>
+    /// The main thread and the diagnostics server exist from the runtime's start-up, before any session can connect:
+    /// their ThreadCreated, when there is one, is when the runtime first gave them a Thread object (the server on
+    /// .NET Core 3.1/5 gets it only when it runs the stop's rundown), not their creation. Only the pthread_create log
+    /// (launch mode) saw them made.
+    /// </summary>
+    private static bool PredatesEverySession(string role, ThreadFacts f) =>
+        role is Roles.Main or Roles.DiagnosticsServer && f.NativeCreatedAtMs is null && f.CreatingAtMs is null;
+
+    /// <summary>
+    /// The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw. A library's thread
+    /// is blamed on the library's method (first frame past System.Threading), with the app's frame it was called from.
+    /// </summary>
+    private static ThreadCreator? Creator(ThreadFacts facts, ThreadContext ctx, string role)
     {
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
-            return new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite, ctx.CreationFrames);
+            return role == Roles.LibraryThread && ctx.LibrarySite is { } library && library != ctx.CreatorSite
+                ? new ThreadCreator(facts.CreatorOsThreadId, library, ctx.CreationFrames) { CalledFrom = ctx.CreatorSite }
+                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite, ctx.CreationFrames);
         }
 
         return facts.NativeCreatorTid is { } tid
@@ -104,6 +147,17 @@ internal static class Attributor
         if (f.InCensus)
         {
             return null;
+        }
+
+        // Threads that report their own end: a pool worker retiring (ThreadPoolWorkerThread/Stop, native pool of
+        // .NET Core 3.x/5 and portable pool of 6+) and the background GC thread (GC/TerminateConcurrentThread, 3.0+).
+        foreach (var exitSignal in new[] { Signals.PoolWorkerStop, Signals.GcTerminateConcurrentThread })
+        {
+            if (f.Signals.TryGetValue(exitSignal, out var stop))
+            {
+                evidence.Add(new Evidence("exit", $"emitted {exitSignal} at {stop.LastMs:F1} ms: the thread ended there", null, 0));
+                return stop.LastMs;
+            }
         }
 
         var created = f.CreatingAtMs ?? f.StartedAtMs;

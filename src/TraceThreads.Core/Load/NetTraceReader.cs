@@ -124,6 +124,7 @@ internal sealed class NetTraceReader
             var t = _facts.Thread(osTid);
             t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
             t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
+            t.Signal(Signals.ThreadCreated, e.TimeStampRelativeMSec);
             Join((ulong)e.ManagedThreadID, osTid, e.TimeStampRelativeMSec);
         };
         clr.AppDomainResourceManagementThreadTerminated += e =>
@@ -137,10 +138,12 @@ internal sealed class NetTraceReader
             }
         };
 
+        // Every rundown event counts towards the thread that ran the rundown (it did nothing else then).
+        rundown.All += MarkRundown;
+
         // Rundown lists every managed thread alive at the end, which covers threads created before an attach.
         rundown.LoaderThreadDCStop += e =>
         {
-            MarkRundown(e);
             _sawRundownThreadList = true;
             var osTid = (int)e.OSThreadID;
             if (osTid == 0)
@@ -164,6 +167,12 @@ internal sealed class NetTraceReader
             // TraceEvent's enum stops at 7 (ThreadTimedOut); .NET 6+ also sends 8 = CooperativeBlocking, so decode raw.
             var reason = PoolReasons.Name((int)e.Reason);
             Signal(e, Signals.PoolAdjustment, reason);
+            if (reason == PoolReasons.Starvation)
+            {
+                // Starvation injections are made by the pool's gate thread (native pool of .NET Core 3.x/5 and the
+                // portable pool of .NET 6+ alike); hill-climbing ones by whichever worker completed the interval.
+                Signal(e, Signals.PoolStarvationAdjustment);
+            }
             _facts.PoolAdjustments.Add(new PoolAdjustment(e.TimeStampRelativeMSec, (int)e.NewWorkerThreadCount, reason, e.AverageThroughput));
         };
         clr.ThreadPoolMinMaxThreads += e =>
@@ -177,15 +186,27 @@ internal sealed class NetTraceReader
         // GC threads of server GC and the background GC thread are made by the GC itself, with no ThreadCreated;
         // the GC events they emit (mark phases, per-heap work) are what names them.
         clr.GCCreateConcurrentThread += e => Signal(e, Signals.GcCreateConcurrentThread);
+        clr.GCTerminateConcurrentThread += e => Signal(e, Signals.GcTerminateConcurrentThread);
+
+        // The finalizer thread reports each finalization pass (and, at Verbose, each object it finalizes) on itself.
+        clr.GCFinalizersStart += e => Signal(e, Signals.Finalizers);
+        clr.GCFinalizersStop += e => Signal(e, Signals.Finalizers);
+        clr.GCFinalizeObject += e => Signal(e, Signals.Finalizers);
+
+        // The EventPipe sample profiler suspends the runtime once per sample tick with reason SuspendOther, on its
+        // own thread (seen on .NET Core 3.0, 3.1 and 5 traces from dotnet-trace: one per tick, no samples of its own).
+        clr.GCSuspendEEStart += e =>
+        {
+            if (e.Reason == GCSuspendEEReason.SuspendOther)
+            {
+                Signal(e, Signals.SuspendOther);
+            }
+        };
         clr.GCStart += e => Signal(e, Signals.GcStart);
         clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
 
         clr.MethodLoadVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        rundown.MethodDCStopVerbose += e =>
-        {
-            MarkRundown(e);
-            _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        };
+        rundown.MethodDCStopVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.MethodDCStartVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.RuntimeStart += OnRuntime;
         clr.RuntimeStart += OnRuntime;
@@ -251,8 +272,9 @@ internal sealed class NetTraceReader
 
     private void OnRuntime(RuntimeInformationTraceData e)
     {
+        // A runtime built from source reports VM version 42.42.42; its CoreLib (BCL) version still says which release.
         _runtimeVersion ??= RuntimeVersionFrom(e.RuntimeDllPath)
-            ?? $"{e.VMMajorVersion}.{e.VMMinorVersion}.{e.VMBuildNumber}";
+            ?? (e.VMMajorVersion == 42 ? $"{e.BclMajorVersion}.{e.BclMinorVersion} (private build)" : $"{e.VMMajorVersion}.{e.VMMinorVersion}.{e.VMBuildNumber}");
     }
 
     private void Join(ulong runtimeThread, int osTid, double atMs)
@@ -287,12 +309,50 @@ internal sealed class NetTraceReader
         if (t.LastSample is { } last && last.Hash == hash)
         {
             Count(t, last.Stack);
+            if (last.Stack is null)
+            {
+                CountBottom(t, frames);
+            }
+
             return;
         }
 
         var stack = FindOrAdd(t, frames, hash);
         Count(t, stack);
+        if (stack is null)
+        {
+            CountBottom(t, frames);
+        }
+
         t.LastSample = (hash, stack);
+    }
+
+    /// <summary>
+    /// A stack the thread's full set had no room for still says where the thread started: its bottom frames are kept
+    /// in a second bounded set, so a busy thread's root (Main, a pool's dispatch loop) is not lost when the first
+    /// stacks seen (start-up) filled the main set. This set keeps the heaviest bottoms ("space saving": a new bottom
+    /// replaces the lightest one and inherits its count), so a root that dominates later is kept whatever came first.
+    /// Runs only for dropped samples.
+    /// </summary>
+    private static void CountBottom(ThreadFacts t, ReadOnlySpan<ulong> frames)
+    {
+        var bottom = frames.Length <= KeepBottomFrames ? frames : frames[^KeepBottomFrames..];
+        var hash = Hash(bottom);
+        if (t.Bottoms.TryGetValue(hash, out var known))
+        {
+            known.Count++;
+            return;
+        }
+
+        var count = 1;
+        if (t.Bottoms.Count >= ThreadFacts.MaxDistinctStacks)
+        {
+            var lightest = t.Bottoms.MinBy(kv => kv.Value.Count);
+            t.Bottoms.Remove(lightest.Key);
+            count = lightest.Value.Count + 1;
+        }
+
+        t.Bottoms[hash] = new SampledStack(bottom.ToArray()) { Count = count };
     }
 
     private static void Count(ThreadFacts t, SampledStack? stack)

@@ -150,6 +150,7 @@ public static class JsonReport
             w.WriteStartObject("creator");
             Num(w, "osThreadId", t.Creator.OsThreadId);
             Str(w, "site", t.Creator.Site);
+            Str(w, "calledFrom", t.Creator.CalledFrom);
             w.WriteStartArray("stack");
             foreach (var frame in t.Creator.Stack)
             {
