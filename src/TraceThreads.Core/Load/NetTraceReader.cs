@@ -23,19 +23,19 @@ internal sealed class NetTraceReader
 
     private readonly TraceFacts _facts;
     private readonly ulong[] _stackBuffer = new ulong[MaxFrames];
-    private readonly Dictionary<ulong, (int CreatorTid, double AtMs, ulong[] Stack)> _pendingCreations = [];
+    private readonly RuntimeFactRecorder _runtime;
     private long _events;
-    private bool _sawCreating;
-    private bool _sawRundown;
     private bool _sawSamples;
     private string? _commandLine;
     private string? _os;
     private string? _arch;
-    private string? _runtimeVersion;
     private int? _processId;
-    private bool _sawRundownThreadList;
 
-    private NetTraceReader(TraceFacts facts) => _facts = facts;
+    private NetTraceReader(TraceFacts facts)
+    {
+        _facts = facts;
+        _runtime = new RuntimeFactRecorder(facts);
+    }
 
     public static TraceFacts Read(string path, string displayPath, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
@@ -109,77 +109,24 @@ internal sealed class NetTraceReader
             }
         };
 
-        // Thread/Creating fires on the creating thread with the creation stack; Thread/Running and
-        // AppDomainResourceManagement/ThreadCreated fire on the new thread. All carry the runtime's Thread* as ID.
-        // Verified on .NET 8-10 (Linux); .NET Core 3.x emits ThreadCreated without Thread/Creating.
-        clr.ThreadCreating += e =>
-        {
-            _sawCreating = true;
-            _pendingCreations[e.ThreadStartWorkID] = (e.ThreadID, e.TimeStampRelativeMSec, EventStackReader.Frames(e, _stackBuffer).ToArray());
-        };
-        clr.ThreadRunning += e => Join(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec);
+        // Decoded by TraceEvent, recorded by the recorder every reader shares (see RuntimeFactRecorder).
+        clr.ThreadCreating += e => _runtime.ThreadCreating(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec, EventStackReader.Frames(e, _stackBuffer).ToArray());
+        clr.ThreadRunning += e => _runtime.ThreadRunning(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec);
         clr.AppDomainResourceManagementThreadCreated += e =>
-        {
-            var osTid = e.OSThreadID != 0 ? (int)e.OSThreadID : e.ThreadID;
-            var t = _facts.Thread(osTid);
-            t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
-            t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
-            t.Signal(Signals.ThreadCreated, e.TimeStampRelativeMSec);
-            Join((ulong)e.ManagedThreadID, osTid, e.TimeStampRelativeMSec);
-        };
-        clr.AppDomainResourceManagementThreadTerminated += e =>
-        {
-            foreach (var t in _facts.Threads.Values)
-            {
-                if (t.RuntimeThreadPointer == (ulong)e.ManagedThreadID)
-                {
-                    t.TerminatedAtMs = e.TimeStampRelativeMSec;
-                }
-            }
-        };
-
+            _runtime.ThreadCreated((ulong)e.ManagedThreadID, e.OSThreadID != 0 ? (int)e.OSThreadID : e.ThreadID, (int)e.ManagedThreadIndex, (int)e.Flags, e.TimeStampRelativeMSec);
+        clr.AppDomainResourceManagementThreadTerminated += e => _runtime.ThreadTerminated((ulong)e.ManagedThreadID, e.TimeStampRelativeMSec);
         // Every rundown event counts towards the thread that ran the rundown (it did nothing else then).
-        rundown.All += MarkRundown;
-
-        // Rundown lists every managed thread alive at the end, which covers threads created before an attach.
+        rundown.All += e => _runtime.Rundown(e.ThreadID, e.TimeStampRelativeMSec);
         rundown.LoaderThreadDCStop += e =>
-        {
-            _sawRundownThreadList = true;
-            var osTid = (int)e.OSThreadID;
-            if (osTid == 0)
-            {
-                return;
-            }
-
-            var t = _facts.Thread(osTid);
-            t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
-            t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
-            t.RuntimeThreadPointer ??= (ulong)e.ManagedThreadID;
-            t.InRundownThreadList = true;
-        };
+            _runtime.RundownThread(e.ThreadID, e.TimeStampRelativeMSec, (ulong)e.ManagedThreadID, (int)e.OSThreadID, (int)e.ManagedThreadIndex, (int)e.Flags);
 
         clr.ThreadPoolWorkerThreadStart += e => Signal(e, Signals.PoolWorkerStart);
         clr.ThreadPoolWorkerThreadStop += e => Signal(e, Signals.PoolWorkerStop);
         clr.ThreadPoolWorkerThreadWait += e => Signal(e, Signals.PoolWorkerWait);
         clr.ThreadPoolWorkerThreadRetirementStart += e => Signal(e, Signals.PoolWorkerRetirement);
         clr.ThreadPoolWorkerThreadAdjustmentAdjustment += e =>
-        {
-            // TraceEvent's enum stops at 7 (ThreadTimedOut); .NET 6+ also sends 8 = CooperativeBlocking, so decode raw.
-            var reason = PoolReasons.Name((int)e.Reason);
-            Signal(e, Signals.PoolAdjustment, reason);
-            if (reason == PoolReasons.Starvation)
-            {
-                // Starvation injections are made by the pool's gate thread (native pool of .NET Core 3.x/5 and the
-                // portable pool of .NET 6+ alike); hill-climbing ones by whichever worker completed the interval.
-                Signal(e, Signals.PoolStarvationAdjustment);
-            }
-            _facts.PoolAdjustments.Add(new PoolAdjustment(e.TimeStampRelativeMSec, (int)e.NewWorkerThreadCount, reason, e.AverageThroughput));
-        };
-        clr.ThreadPoolMinMaxThreads += e =>
-        {
-            _facts.MinWorkerThreads = e.MinWorkerThreads;
-            _facts.MaxWorkerThreads = e.MaxWorkerThreads;
-        };
+            _runtime.PoolAdjustment(e.ThreadID, e.TimeStampRelativeMSec, (int)e.NewWorkerThreadCount, (int)e.Reason, e.AverageThroughput);
+        clr.ThreadPoolMinMaxThreads += e => _runtime.PoolMinMax(e.MinWorkerThreads, e.MaxWorkerThreads);
         clr.IOThreadCreationStart += e => Signal(e, Signals.IoThreadCreate);
         clr.IOThreadRetirementStart += e => Signal(e, Signals.IoThreadRetire);
 
@@ -205,9 +152,9 @@ internal sealed class NetTraceReader
         clr.GCStart += e => Signal(e, Signals.GcStart);
         clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
 
-        clr.MethodLoadVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        rundown.MethodDCStopVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        rundown.MethodDCStartVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        clr.MethodLoadVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        rundown.MethodDCStopVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        rundown.MethodDCStartVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.RuntimeStart += OnRuntime;
         clr.RuntimeStart += OnRuntime;
 
@@ -261,42 +208,10 @@ internal sealed class NetTraceReader
         return text;
     }
 
-    private void MarkRundown(TraceEvent e)
-    {
-        _sawRundown = true;
-        if (e.ThreadID > 0)
-        {
-            _facts.Thread(e.ThreadID).Signal(Signals.Rundown, e.TimeStampRelativeMSec);
-        }
-    }
+    private void OnRuntime(RuntimeInformationTraceData e) =>
+        _runtime.Runtime(e.RuntimeDllPath, e.VMMajorVersion, e.VMMinorVersion, e.VMBuildNumber, e.BclMajorVersion, e.BclMinorVersion);
 
-    private void OnRuntime(RuntimeInformationTraceData e)
-    {
-        // A runtime built from source reports VM version 42.42.42; its CoreLib (BCL) version still says which release.
-        _runtimeVersion ??= RuntimeVersionFrom(e.RuntimeDllPath)
-            ?? (e.VMMajorVersion == 42 ? $"{e.BclMajorVersion}.{e.BclMinorVersion} (private build)" : $"{e.VMMajorVersion}.{e.VMMinorVersion}.{e.VMBuildNumber}");
-    }
-
-    private void Join(ulong runtimeThread, int osTid, double atMs)
-    {
-        var t = _facts.Thread(osTid);
-        t.RuntimeThreadPointer ??= runtimeThread;
-        t.StartedAtMs ??= atMs;
-        if (_pendingCreations.Remove(runtimeThread, out var creation))
-        {
-            t.CreatingAtMs = creation.AtMs;
-            t.CreatorOsThreadId = creation.CreatorTid;
-            t.CreationStack = creation.Stack;
-        }
-    }
-
-    private void Signal(TraceEvent e, string name, string? detail = null)
-    {
-        if (e.ThreadID > 0)
-        {
-            _facts.Thread(e.ThreadID).Signal(name, e.TimeStampRelativeMSec, detail);
-        }
-    }
+    private void Signal(TraceEvent e, string name, string? detail = null) => _runtime.Signal(e.ThreadID, name, e.TimeStampRelativeMSec, detail);
 
     private static void AddSampledStack(ThreadFacts t, ReadOnlySpan<ulong> frames)
     {
@@ -432,14 +347,7 @@ internal sealed class NetTraceReader
             _facts.Warnings.Add(partialReason);
         }
 
-        if (_pendingCreations.Count > 0)
-        {
-            // A Thread/Creating with no Running/ThreadCreated: the thread started after the trace ended, or never.
-            foreach (var (_, c) in _pendingCreations)
-            {
-                _facts.Warnings.Add($"thread creation at {c.AtMs:F1} ms by OS thread {c.CreatorTid} has no matching start in the trace (the thread started after the trace ended).");
-            }
-        }
+        _runtime.Finish();
 
         var start = source.SessionStartTime;
         _facts.Info = _facts.Info with
@@ -449,16 +357,16 @@ internal sealed class NetTraceReader
             ProcessName = ProcessNames.FromCommandLine(_commandLine),
             Os = _os,
             Architecture = _arch,
-            RuntimeVersion = _runtimeVersion,
+            RuntimeVersion = _runtime.RuntimeVersion,
             StartUtc = start == default ? null : start.ToUniversalTime(),
             DurationMs = Math.Max(0, source.SessionEndTimeRelativeMSec),
             EventCount = _events,
             EventsLost = source.EventsLost,
             IsPartial = partialReason is not null,
-            HasCreationEvents = _sawCreating,
-            HasRundown = _sawRundown,
+            HasCreationEvents = _runtime.SawCreating,
+            HasRundown = _runtime.SawRundown,
             HasSamples = _sawSamples,
-            HasRundownThreadList = _sawRundownThreadList,
+            HasRundownThreadList = _runtime.SawRundownThreadList,
         };
     }
 
@@ -470,25 +378,6 @@ internal sealed class NetTraceReader
         }
 
         // Before nettrace V6 the pid is not in the header; every event carries it instead (see the AllEvents hook).
-        return null;
-    }
-
-    internal static string? RuntimeVersionFrom(string? runtimeDllPath)
-    {
-        if (string.IsNullOrEmpty(runtimeDllPath))
-        {
-            return null;
-        }
-
-        var parts = runtimeDllPath.Replace('\\', '/').Split('/');
-        for (var i = 0; i + 1 < parts.Length; i++)
-        {
-            if (parts[i].Equals("Microsoft.NETCore.App", StringComparison.OrdinalIgnoreCase))
-            {
-                return parts[i + 1];
-            }
-        }
-
         return null;
     }
 
