@@ -23,30 +23,43 @@ public static partial class Frames
     /// "Ns.Type.&lt;Start&gt;g__Local|0_0" (a local function in Start) and generic instantiations all read as
     /// "Ns.Type.Start": the method a person wrote and can find.
     /// </summary>
+    /// <remarks>
+    /// Top-level statements (what every template generates) compile to "Program.&lt;Main&gt;$"; their lambdas and async
+    /// state machines nest that name ("Program+&lt;&lt;Main&gt;$&gt;d__0.MoveNext", "Program+&lt;&gt;c.&lt;&lt;Main&gt;$&gt;b__0_2"). All read
+    /// as one form: "Program.Main (top-level statements)", the file a person opens being Program.cs.
+    /// </remarks>
     public static string ToSourceMethod(string frame)
     {
         var s = GenericArgs().Replace(frame, string.Empty);
 
         var m = StateMachine().Match(s);
-        if (m.Success)
+        if (!m.Success)
         {
-            return m.Groups["type"].Value + "." + m.Groups["method"].Value;
+            m = Lambda().Match(s);
         }
 
-        m = Lambda().Match(s);
-        if (m.Success)
+        if (!m.Success)
         {
-            return m.Groups["type"].Value + "." + m.Groups["method"].Value;
+            m = LocalFunction().Match(s);
         }
 
-        m = LocalFunction().Match(s);
         if (m.Success)
         {
-            return m.Groups["type"].Value + "." + m.Groups["method"].Value;
+            return Readable(m.Groups["type"].Value, m.Groups["method"].Value);
         }
 
-        return s;
+        var dot = s.LastIndexOf('.');
+        return dot > 0 && s[(dot + 1)..] == TopLevelMain ? Readable(s[..dot], TopLevelMain) : s;
     }
+
+    /// <summary>The compiler's name for the method holding top-level statements.</summary>
+    public const string TopLevelMain = "<Main>$";
+
+    /// <summary>How top-level statements read in every report.</summary>
+    public const string TopLevelStatements = "Main (top-level statements)";
+
+    private static string Readable(string type, string method) =>
+        type + "." + (method == TopLevelMain ? TopLevelStatements : method);
 
     /// <summary>
     /// For a creation stack (leaf first, from Thread.StartCore) whose Thread.Start was called by framework or library
@@ -98,12 +111,13 @@ public static partial class Frames
     [GeneratedRegex(@"`\d+(\[[^\]]*(\[[^\]]*\])*[^\]]*\])?")]
     private static partial Regex GenericArgs();
 
-    [GeneratedRegex(@"^(?<type>.+?)\+<(?<method>[^>]+)>d__\d+\.MoveNext$")]
+    // A method name is a plain identifier or top-level statements' "<Main>$".
+    [GeneratedRegex(@"^(?<type>.+?)\+<(?<method><Main>\$|[^<>]+)>d__\d+\.MoveNext$")]
     private static partial Regex StateMachine();
 
-    [GeneratedRegex(@"^(?<type>.+?)\+<>c(__DisplayClass[\w_]+)?\.<(?<method>[^>]+)>b__[\w_]+$")]
+    [GeneratedRegex(@"^(?<type>.+?)\+<>c(__DisplayClass[\w_]+)?\.<(?<method><Main>\$|[^<>]+)>b__[\w_]+$")]
     private static partial Regex Lambda();
 
-    [GeneratedRegex(@"^(?<type>.+?)(\+<>c(__DisplayClass[\w_]+)?)?\.<(?<method>[^>]+)>g__[^|]+\|[\w_]+$")]
+    [GeneratedRegex(@"^(?<type>.+?)(\+<>c(__DisplayClass[\w_]+)?)?\.<(?<method><Main>\$|[^<>]+)>g__[^|]+\|[\w_]+$")]
     private static partial Regex LocalFunction();
 }
