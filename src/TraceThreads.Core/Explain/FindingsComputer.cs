@@ -198,7 +198,8 @@ internal static class FindingsComputer
         }
 
         var major = RuntimeMajor(info.RuntimeVersion);
-        if (!HasRuntimeThreadEvents(facts))
+        var noThreadEvents = !HasRuntimeThreadEvents(facts);
+        if (noThreadEvents)
         {
             findings.Add(new Finding("no-thread-events", "info",
                 "The trace has no thread events from the runtime provider at all (no ThreadCreated, no thread-pool or finalizer events): the session did not enable its Threading keyword, so threads appear only through the other events they happened to emit (an app's EventSource, rundown, samples), and their roles, creators and exits mostly cannot be told.",
@@ -211,7 +212,7 @@ internal static class FindingsComputer
                 major is < 6
                     ? $"The trace has no Thread/Creating events, so creators are unknown: .NET {(major < 5 ? "Core " : string.Empty)}{info.RuntimeVersion} has no such event at any level, creators cannot be recorded from this runtime."
                     : "The trace has no Thread/Creating events, so creators are unknown.",
-                [RecordingAdvice(major)]));
+                noThreadEvents ? [] : [RecordingAdvice(major)]));
         }
         else if (!info.HasRundown)
         {
