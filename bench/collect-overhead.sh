@@ -15,6 +15,7 @@
 #   LOADS="busy idle5000"  CONFIGS="untraced dotnet-trace defaults no-census no-hook" (add "samples" for --samples)
 #   HOOK_ROUNDS=15 HOOK_N=5000 (0 rounds skips the hook benchmark)   TT_DIR=<a built trace-threads> (skips its build)
 #   OUT=<folder> (bench/out)   DOTNET_TRACE=<path> (else PATH, ~/.dotnet/tools, or installed into $OUT/tools)
+#   REPORT_ONLY=1: print the tables again from the results already in $OUT (nothing is run)
 set -euo pipefail
 
 REPS=${1:-9}
@@ -26,6 +27,9 @@ CONFIGS=(${CONFIGS:-untraced dotnet-trace defaults no-census no-hook})
 HOOK_ROUNDS=${HOOK_ROUNDS:-15}
 HOOK_N=${HOOK_N:-5000}
 mkdir -p "$OUT"
+RUN_REPS=$REPS RUN_HOOK=$HOOK_ROUNDS DT=
+[ -n "${REPORT_ONLY:-}" ] && RUN_REPS=0 RUN_HOOK=0
+if [ -z "${REPORT_ONLY:-}" ]; then
 rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.nettrace "$OUT"/*.jsonl "$OUT"/hook-*.txt
 
 echo "building BusyApp and trace-threads (Release)..." >&2
@@ -44,15 +48,23 @@ if [ -z "$DT" ]; then
   DT=$OUT/tools/dotnet-trace
 fi
 
+fi
+
 echo "machine: $(nproc) cores, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "dotnet $(dotnet --version), dotnet-trace $("$DT" --version 2>/dev/null | head -1), trace-threads from $TT_DIR"
+[ -n "${REPORT_ONLY:-}" ] || echo "dotnet $(dotnet --version), dotnet-trace $("$DT" --version 2>/dev/null | head -1), trace-threads from $TT_DIR"
 
 # ---- 1. the hook's cost per thread creation ----
-PRELOAD=$TT_DIR/libtrace-threads-preload.so
-if [ "$HOOK_ROUNDS" -gt 0 ] && [ -f "$PRELOAD" ] && command -v gcc >/dev/null; then
+PRELOAD=${TT_DIR:-}/libtrace-threads-preload.so
+HOOK=
+if [ -n "${REPORT_ONLY:-}" ]; then
+  [ -f "$OUT/hook-plain.txt" ] && HOOK=1
+elif [ "$HOOK_ROUNDS" -gt 0 ] && [ -f "$PRELOAD" ] && command -v gcc >/dev/null; then
+  HOOK=1
   gcc -O2 -pthread -o "$OUT/hook-cost" "$ROOT/bench/hook-cost.c"
-  for ((r = 1; r <= HOOK_ROUNDS; r++)); do
-    # plain, hooked, plain, hooked C11: each hooked round sits between the plain ones it is compared with.
+fi
+if [ -n "$HOOK" ]; then
+  for ((r = 1; r <= RUN_HOOK; r++)); do
+    # plain, hooked, plain C11, hooked C11: each hooked round sits between the plain ones it is compared with.
     "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-plain.txt"
     LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-hooked.txt"
     "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-plain-thrd.txt"
@@ -103,7 +115,7 @@ PY
 }
 
 PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4"   # trace-threads' default profile, spelled for dotnet-trace
-TT=(dotnet "$TT_DIR/trace-threads.dll" collect)
+TT=(dotnet "${TT_DIR:-}/trace-threads.dll" collect)
 
 run() {
   local load=$1 name=$2 res="$OUT/$1-$2.res" trace="$OUT/$1-$2.nettrace"
@@ -121,7 +133,7 @@ run() {
 }
 
 for load in $LOADS; do
-  for ((rep = 1; rep <= REPS; rep++)); do
+  for ((rep = 1; rep <= RUN_REPS; rep++)); do
     # A different order each repetition, so a slow spell of the machine does not always hit the same configuration.
     mapfile -t order < <(printf '%s\n' "${CONFIGS[@]}" | shuf)
     for name in "${order[@]}"; do
@@ -149,7 +161,7 @@ def ratios(c, against, key="opsPerSec"):
 def cell(v):
     return f"{statistics.median(v):6.1%} [{min(v):6.1%} .. {max(v):6.1%}]" if v else f"{'-':>26}"
 print(f"\nload {load}: {reps} repetitions of {seconds} s (+1 s warm-up){' with 5,000 idle threads' if load == 'idle5000' else ''}")
-print(f"{'configuration':<14}{'ops/s':>11}  {'vs untraced  median [min .. max]':<32}{'vs dotnet-trace  median [min .. max]':<38}{'ops/CPU-s vs untr.':>19}{'collector CPU':>15}{'trace':>9}")
+print(f"{'configuration':<14}{'ops/s':>11}  {'vs untraced  median [min .. max]':<32}{'vs dotnet-trace  median [min .. max]':<38}{'ops/CPU-s vs untraced, dotnet-trace':>36}{'collector CPU':>15}{'trace':>9}")
 for c in configs:
     r = [x for x in results(c) if x]
     if not r:
@@ -157,11 +169,12 @@ for c in configs:
         continue
     ops = statistics.median(x["opsPerSec"] for x in r)
     eff = ratios(c, "untraced", "opsPerCpuSec")
+    eff_dt = ratios(c, "dotnet-trace", "opsPerCpuSec")
     cpu = lines(f"{out}/{load}-{c}.cpu")
     trace = f"{out}/{load}-{c}.nettrace"
     size = os.path.getsize(trace) / 1048576 if os.path.exists(trace) else None
     print(f"{c:<14}{ops:>11,.0f}  {cell(ratios(c, 'untraced')):<32}{cell(ratios(c, 'dotnet-trace')):<38}"
-          f"{(f'{statistics.median(eff):.1%}' if eff else '-'):>19}{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
+          f"{(f'{statistics.median(eff):.1%}' if eff else '-'):>26}{(f'{statistics.median(eff_dt):.1%}' if eff_dt else '-'):>10}{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
 print("ratios: within each repetition, then the median (min and max show the spread); collector CPU: the collecting")
 print(f"process alone (census, stream copy, startup), not the app. load average now: {' '.join(open('/proc/loadavg').read().split()[0:3])}")
 PY

@@ -20,6 +20,9 @@ internal static class Attributor
         new PthreadCreateRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),
+        new WindowsMainThreadRule(),
+        new WindowsStartAddressRule(),
+        new KernelCreatorRule(),
         new ManagedFallbackRule(),
         new UnexplainedRule(),
     ];
@@ -51,7 +54,7 @@ internal static class Attributor
                 Role = role,
                 Category = Roles.CategoryOf(role),
                 Evidence = evidence,
-                StartRoutine = ctx.StartRoutine is null ? null : Frames.ToSourceMethod(ctx.StartRoutine),
+                StartRoutine = ctx.StartRoutine is null ? facts.StartModule : Frames.ToSourceMethod(ctx.StartRoutine),
                 CpuMs = facts.CpuMs,
             });
         }

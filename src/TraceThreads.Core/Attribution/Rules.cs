@@ -61,6 +61,7 @@ internal sealed class CreationStackRule : IAttributionRule
         ("System.Threading.PortableThreadPool+WorkerThread.", Roles.ThreadPoolWorker),
         ("System.Threading.PortableThreadPool+GateThread.", Roles.ThreadPoolGate),
         ("System.Threading.PortableThreadPool+WaitThread", Roles.ThreadPoolWait),
+        ("System.Threading.PortableThreadPool+IOCompletionPoller", Roles.ThreadPoolIo), // .NET 8+ on Windows: '.NET ThreadPool IO' pollers
         ("System.Threading.PortableThreadPool.RegisterWaitHandle", Roles.ThreadPoolWait),
         ("System.Threading.TimerQueue.", Roles.Timer),
         ("System.Net.Sockets.SocketAsyncEngine", Roles.SocketsEngine),
@@ -133,6 +134,7 @@ internal sealed class StartRoutineRule : IAttributionRule
         ("System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", Roles.ThreadPoolWorker),
         ("System.Threading.PortableThreadPool+GateThread.GateThreadStart", Roles.ThreadPoolGate),
         ("System.Threading.PortableThreadPool+WaitThread.WaitThreadStart", Roles.ThreadPoolWait),
+        ("System.Threading.PortableThreadPool+IOCompletionPoller.Poll", Roles.ThreadPoolIo),
         ("System.Threading.TimerQueue.TimerThread", Roles.Timer),
         ("System.Net.Sockets.SocketAsyncEngine.EventLoop", Roles.SocketsEngine),
         ("System.IO.FileSystemWatcher+RunningInstance.ProcessEvents", Roles.FileWatcher),
@@ -211,9 +213,16 @@ internal sealed class PoolEventsRule : IAttributionRule
             t.Add("pool-events", $"made {starvation} starvation injection(s) (ThreadPoolWorkerThreadAdjustment reason Starvation) and emitted no worker event: the pool's gate thread", Roles.ThreadPoolGate, 60);
         }
 
+        // I/O completion threads of the native Windows pool (.NET Framework, .NET Core up to 7): IOThreadCreate and
+        // IOThreadRetire. On an .etl the reader moves an IOThreadCreate emitted by the creating thread to the thread
+        // the kernel shows it created (EtlReader.JoinIoThreadCreations).
         if (Count(s, Signals.IoThreadCreate) > 0)
         {
             t.Add("pool-events", "emitted IOThreadCreate", Roles.ThreadPoolIo, 60);
+        }
+        else if (Count(s, Signals.IoThreadRetire) > 0)
+        {
+            t.Add("pool-events", "emitted IOThreadRetire (an I/O completion thread the pool retired)", Roles.ThreadPoolIo, 60);
         }
     }
 
@@ -309,8 +318,9 @@ internal sealed class DiagnosticsThreadRule : IAttributionRule
 {
     public void Apply(ThreadContext t)
     {
+        // ETW (.etl) rundown runs on whichever thread received ETW's enable callback, not on a diagnostics server.
         var f = t.Facts;
-        if (!f.Signals.TryGetValue(Signals.Rundown, out var rundown))
+        if (!f.Signals.TryGetValue(Signals.Rundown, out var rundown) || t.Trace.HasKernelThreadEvents || t.Trace.Info.Format == "etl")
         {
             return;
         }

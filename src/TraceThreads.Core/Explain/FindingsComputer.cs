@@ -190,7 +190,7 @@ internal static class FindingsComputer
     private static void Coverage(TraceFacts facts, List<Finding> findings)
     {
         var info = facts.Info;
-        if (!info.HasCensus)
+        if (!info.HasCensus && !info.HasKernelThreadEvents)
         {
             findings.Add(new Finding("no-census", "info",
                 "No OS thread census: threads the runtime did not create (native, runtime-internal) and exit times are invisible in EventPipe. Record with 'trace-threads collect' to see every OS thread.",
@@ -206,7 +206,13 @@ internal static class FindingsComputer
                 [RecordingAdvice(major)]));
         }
 
-        if (!info.HasCreationEvents)
+        if (!info.HasCreationEvents && info.HasKernelThreadEvents)
+        {
+            findings.Add(new Finding("no-creation-stacks", "info",
+                "Creators come from the kernel's Thread/Start events; without the runtime's Thread/Creating (Threading keyword) or kernel stacks on thread start, the line of code that created a managed thread is unknown (README: recording an .etl).",
+                []));
+        }
+        else if (!info.HasCreationEvents)
         {
             findings.Add(new Finding("no-creation-events", "info",
                 major is < 6

@@ -59,6 +59,20 @@ internal sealed class ThreadFacts(int osThreadId)
     public string? NativeStartRoutine;
     public IReadOnlyList<string>? NativeCreationFrames;
 
+    // From the Windows kernel's thread events (.etl). Thread/Start is logged on the creating thread, so its header
+    // names the creator of every thread, native ones included; Thread/DCStart lists threads alive when the trace began.
+    public bool InKernelEvents;
+    public bool KernelExistedAtStart;
+    public double? KernelStartMs;
+    public double? KernelEndMs;
+    public int? KernelCreatorTid;
+    public int? KernelCreatorPid;
+    public ulong? Win32StartAddress;
+    /// <summary>"module+0xoffset" of <see cref="Win32StartAddress"/>, from the process's Image events.</summary>
+    public string? StartModule;
+    /// <summary>The StackWalk of Thread/Start, leaf first, kernel and user parts (user part also in <see cref="CreationStack"/>).</summary>
+    public ulong[]? KernelCreationStack;
+
     // From the OS census.
     public bool InCensus;
     public bool CensusInitial;
@@ -116,6 +130,8 @@ internal sealed class TraceFacts
     public bool HasPthreadLog { get; set; }
     public int? MinWorkerThreads { get; set; }
     public int? MaxWorkerThreads { get; set; }
+    /// <summary>The trace carries the kernel's thread events (.etl): every thread's start and end is seen, not inferred.</summary>
+    public bool HasKernelThreadEvents { get; set; }
 
     private int? _diagnosticsServerTid;
 

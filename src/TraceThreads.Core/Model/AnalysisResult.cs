@@ -23,6 +23,8 @@ public sealed record TraceInfo
     public bool HasSamples { get; init; }
     /// <summary>Rundown listed the live managed threads (LoaderThreadDCStop), so absence from it means the thread had exited.</summary>
     public bool HasRundownThreadList { get; init; }
+    /// <summary>The kernel's thread events (.etl) show every thread's start and end, native ones included, like a census.</summary>
+    public bool HasKernelThreadEvents { get; init; }
 }
 
 /// <summary>One thread-pool worker count change and the pool's stated reason (ThreadPoolWorkerThreadAdjustment/Adjustment).</summary>

@@ -4,8 +4,9 @@ using TraceThreads.Model;
 namespace TraceThreads.Report;
 
 /// <summary>
-/// The report a person reads first: header, the summary tree with one sentence of "why" per role, findings, then the
-/// per-thread table. Plain ASCII, invariant culture, and every string from the trace goes through <see cref="TerminalText"/>.
+/// The report a person reads first: header, the summary tree (with --explain, one sentence of "why" per role, once),
+/// findings, then the per-thread table, each thread's creator on a line of its own so an 80-column terminal shows it.
+/// Plain ASCII, invariant culture, and every string from the trace goes through <see cref="TerminalText"/>.
 /// </summary>
 public sealed class TextReport : IReportFormat
 {
@@ -38,7 +39,12 @@ public sealed class TextReport : IReportFormat
         options ??= new ReportOptions(Width: 80);
         var width = options.Width;
         WriteHeader(result, w, width);
-        WriteSummary(result, w, width);
+        WriteSummary(result, w, options);
+        if (options.Explain)
+        {
+            WriteRoles(result, w, width);
+        }
+
         WriteFindings(result, w, width);
         WriteTable(result, w, options);
     }
@@ -65,10 +71,11 @@ public sealed class TextReport : IReportFormat
         w.WriteLine();
     }
 
-    private static void WriteSummary(AnalysisResult r, TextWriter w, int? width)
+    private static void WriteSummary(AnalysisResult r, TextWriter w, ReportOptions options)
     {
+        var width = options.Width;
         var all = Summary.Count(r.Threads);
-        var exitsKnown = r.Trace.HasCensus || r.Trace.HasRundownThreadList;
+        var exitsKnown = r.Trace.HasCensus || r.Trace.HasRundownThreadList || r.Trace.HasKernelThreadEvents;
         w.WriteLine(exitsKnown
             ? $"THREADS: {all.Total} seen, {all.AliveAtEnd} alive at the end, {all.Exited} exited, {all.Created} created during the trace"
             : $"THREADS: {all.Total} seen, {all.Created} created during the trace; {all.Exited} seen to exit (without a census most exits are invisible)");
@@ -80,13 +87,29 @@ public sealed class TextReport : IReportFormat
             foreach (var role in category.Children)
             {
                 Row(w, "  " + role.Key, role.Counts);
-                WriteWrapped(w, "      ", "      ", Roles.Why(role.Key), width);
 
                 foreach (var site in role.Children)
                 {
                     Row(w, "    " + TerminalText.Escape(site.Key), site.Counts);
                 }
             }
+        }
+
+        if (!options.Explain)
+        {
+            w.WriteLine("(--explain says why each role exists)");
+        }
+
+        w.WriteLine();
+    }
+
+    /// <summary>Each role present, once, with the sentence saying why such a thread exists.</summary>
+    private static void WriteRoles(AnalysisResult r, TextWriter w, int? width)
+    {
+        w.WriteLine("ROLES");
+        foreach (var role in Summary.Tree(r.Threads).SelectMany(c => c.Children).Select(c => c.Key).Distinct(StringComparer.Ordinal))
+        {
+            WriteWrapped(w, $"  {role,-19} ", $"{string.Empty,22}", Roles.Why(role), width);
         }
 
         w.WriteLine();
@@ -126,7 +149,8 @@ public sealed class TextReport : IReportFormat
 
     private static void WriteTable(AnalysisResult r, TextWriter w, ReportOptions o)
     {
-        WriteFitted(w, $"{"TID",7} {"MID",5}  {"NAME",-15}  {"CATEGORY/ROLE",-29} {"CREATED",8} {"EXITED",8}  CREATOR", o.Width);
+        // 79 columns; the creator, the answer most readers came for, gets a line of its own under each thread.
+        WriteFitted(w, $"{"TID",7} {"MID",5}  {"NAME",-15}  {"CATEGORY/ROLE",-29} {"CREATED",8} {"EXITED",8}", o.Width);
         var rows = r.Threads.OrderBy(t => Categories.All.ToList().IndexOf(t.Category)).ThenBy(t => t.Role, StringComparer.Ordinal)
             .ThenBy(t => t.CreatedAtMs ?? -1).ThenBy(t => t.OsThreadId).ToList();
         foreach (var group in rows.GroupBy(t => (t.Role, Site: t.Creator?.Site)))
@@ -151,11 +175,13 @@ public sealed class TextReport : IReportFormat
     {
         var name = Fit(TerminalText.Escape(t.Name ?? "-"), 15);
         var role = Fit($"{t.Category}/{t.Role}", 29);
-        var creator = t.Creator is null
-            ? "-"
-            : $"{(t.Creator.OsThreadId is null ? "?" : t.Creator.OsThreadId.Value.ToString(Inv))} {TerminalText.Escape(t.Creator.Site ?? "(runtime)")}";
-        var line = $"{t.OsThreadId,7} {(t.ManagedThreadId?.ToString(Inv) ?? "-"),5}  {name,-15}  {role,-29} {Ms(t.CreatedAtMs),8} {Ms(t.ExitedAtMs),8}  {creator}";
+        var line = $"{t.OsThreadId,7} {(t.ManagedThreadId?.ToString(Inv) ?? "-"),5}  {name,-15}  {role,-29} {Ms(t.CreatedAtMs),8} {Ms(t.ExitedAtMs),8}";
         WriteFitted(w, line, o.Width);
+        if (t.Creator is not null)
+        {
+            var creator = $"{(t.Creator.OsThreadId is null ? "?" : t.Creator.OsThreadId.Value.ToString(Inv))} {TerminalText.Escape(t.Creator.Site ?? "(runtime)")}";
+            WriteWrapped(w, $"{string.Empty,15}creator: ", $"{string.Empty,24}", creator, o.Width);
+        }
 
         var evidence = t.Evidence.Where(e => e.Role is not null).OrderByDescending(e => e.Role == t.Role).ThenByDescending(e => e.Weight).ToList();
         var notes = t.Evidence.Where(e => e.Role is null).ToList();

@@ -9,7 +9,7 @@ internal static class AnalyzeCommand
 {
     private static readonly Argument<string> TraceArgument = new("trace")
     {
-        Description = "The trace to read: a .nettrace from 'trace-threads collect', dotnet-trace or dotnet-monitor (also inside a .zip). " +
+        Description = "The trace to read: a .nettrace from 'trace-threads collect', dotnet-trace or dotnet-monitor or a Windows ETW .etl from PerfView or WPR (also inside a .zip). " +
                       "A census sidecar '<trace>.threads.jsonl' beside it is read too.",
     };
 
@@ -43,6 +43,23 @@ internal static class AnalyzeCommand
         Description = "Show every piece of evidence for each thread in the text table, not only the deciding one.",
     };
 
+    private static readonly Option<int?> ProcessIdOption = new("--process-id", "-p")
+    {
+        Description = "A Windows .etl holds the whole machine: analyze the process with this pid. Without -p/-n, the only process with .NET runtime events is analyzed, else the candidates are listed (exit 2).",
+        HelpName = "pid",
+    };
+
+    private static readonly Option<string?> NameOption = new("--name", "-n")
+    {
+        Description = "A Windows .etl: analyze the process with this name (its executable, with or without .exe).",
+        HelpName = "name",
+    };
+
+    private static readonly Option<bool> ExplainOption = new("--explain")
+    {
+        Description = "Say once, under the summary, why each role seen exists (text report).",
+    };
+
     private static readonly Option<int?> MaxThreadsOption = new("--max-threads")
     {
         Description = "CI gate: exit 11 when more than N threads are alive at the end of the trace (all threads seen when exits are unknown).",
@@ -64,11 +81,15 @@ internal static class AnalyzeCommand
             Examples:
               trace-threads analyze app.nettrace
               trace-threads analyze app.nettrace --format json -o threads.json
-              trace-threads analyze app.nettrace --evidence --all-threads
+              trace-threads analyze app.nettrace --evidence --all-threads --explain
+              trace-threads analyze app.nettrace --format html -o threads.html
+              trace-threads analyze app.nettrace --format perfetto -o threads.perfetto.json   (ui.perfetto.dev)
               trace-threads analyze app.nettrace --max-threads 60 --fail-on thread-leak   (a CI gate: exit 11)
+              trace-threads analyze perfview.etl.zip -n MyService                          (Windows ETW, on any OS)
             """)
         {
-            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption, MaxThreadsOption, FailOnOption,
+            TraceArgument, FormatOption, OutputOption, CensusOption, NoCensusOption, AllThreadsOption, EvidenceOption, ExplainOption, MaxThreadsOption, FailOnOption,
+            ProcessIdOption, NameOption,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -83,7 +104,9 @@ internal static class AnalyzeCommand
                 parse.GetValue(TraceArgument)!,
                 parse.GetValue(CensusOption)?.FullName,
                 !parse.GetValue(NoCensusOption),
-                status);
+                status,
+                parse.GetValue(ProcessIdOption),
+                parse.GetValue(NameOption));
             var format = ReportFormats.Get(parse.GetValue(FormatOption)!);
             var output = parse.GetValue(OutputOption);
 
@@ -92,7 +115,7 @@ internal static class AnalyzeCommand
 
             var stdout = parse.InvocationConfiguration.Output;
             var reportOptions = new ReportOptions(
-                output is null ? ConsoleWidth(stdout) : null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption));
+                output is null ? ConsoleWidth(stdout) : null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption), parse.GetValue(ExplainOption));
             if (output is not null)
             {
                 WriteToFile(result, format, reportOptions, output);

@@ -41,7 +41,7 @@ public static class CliShell
         }
         catch (TraceThreadsException ex)
         {
-            await error.WriteLineAsync($"trace-threads: error: {TerminalText.Escape(ex.Message)}");
+            await error.WriteLineAsync($"trace-threads: error: {string.Join('\n', ex.Message.Split('\n').Select(TerminalText.Escape))}");
             return (int)ex.Code;
         }
         catch (OperationCanceledException)

@@ -78,15 +78,26 @@ public class ExternalTraceTests
     [InlineData("lttng/kernel-clr.trace.zip")]
     [InlineData("lttng/kernel-only.trace.zip")]
     [InlineData("lttng/netcoreapp31.trace.zip")]
-    [InlineData("etl/net.4.5.2.x64.etl.zip")]
-    [InlineData("etl/gcevents.etl.zip")]
-    [InlineData("etl/SelfDescribingSingleEvent.etl")]
-    [InlineData("etl/smallEtlFile.etl")]
-    public async Task Etl_and_lttng_are_refused_as_not_yet_supported(string file)
+    public async Task Lttng_is_refused_as_not_yet_supported(string file)
     {
         var r = await Infrastructure.Cli.RunAsync("analyze", External(file));
         Assert.Equal((int)ExitCode.UnsupportedFormat, r.ExitCode);
         Assert.Single(r.Stderr.Trim().Split('\n'));
         Assert.Contains("coming", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [ExternalTraceTheory]
+    [InlineData("etl/net.4.5.2.x64.etl.zip", 2)]        // two .NET processes: the candidates are listed
+    [InlineData("etl/gcevents.etl.zip", 0)]
+    [InlineData("etl/gcrundownevents.etl.zip", 0)]
+    [InlineData("etl/primitive-types.etl.zip", 0)]
+    [InlineData("etl/SelfDescribingSingleEvent.etl", 0)]
+    [InlineData("etl/smallEtlFile.etl", 0)]
+    public async Task Etl_files_give_a_report_or_a_named_error(string file, int expected)
+    {
+        var r = await Infrastructure.Cli.RunAsync("analyze", External(file));
+        Assert.True(expected == r.ExitCode, r.Stderr);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);
+        Assert.True(expected != 0 || r.Stdout.Contains("THREADS:", StringComparison.Ordinal), r.Stdout);
     }
 }

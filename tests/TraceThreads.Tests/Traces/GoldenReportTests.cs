@@ -71,6 +71,57 @@ public class GoldenReportTests
         Assert.True(tooLong.Count == 0, "lines over 80 columns:\n" + string.Join("\n", tooLong));
     }
 
+    [Theory]
+    [MemberData(nameof(SampleTraces))]
+    public void Text_report_shows_every_creator_within_80_columns(string file)
+    {
+        var result = Analyze(file);
+        var text = new StringWriter();
+        TextReport.Write(result, text, new ReportOptions(Width: 80, AllThreads: true));
+        var lines = text.ToString().Split('\n');
+        Assert.All(lines, l => Assert.True(l.Length <= 80, l));
+        var creatorLines = string.Join(" ", lines.Where(l => l.StartsWith($"{string.Empty,15}creator: ", StringComparison.Ordinal) || l.StartsWith($"{string.Empty,24}", StringComparison.Ordinal)).Select(l => l.Trim()));
+        foreach (var t in result.Threads.Where(t => t.Creator?.Site is not null && t.Creator.OsThreadId is not null))
+        {
+            Assert.Contains($"{t.Creator!.OsThreadId} {t.Creator.Site}", creatorLines, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleTraces))]
+    public void Role_descriptions_appear_once_with_explain_and_not_before_the_findings_without(string file)
+    {
+        var result = Analyze(file);
+        var roles = result.Threads.Select(t => t.Role).Distinct().ToList();
+        var plain = new StringWriter();
+        TextReport.Write(result, plain, new ReportOptions(Width: 80));
+        var explained = new StringWriter();
+        TextReport.Write(result, explained, new ReportOptions(Width: 80, Explain: true));
+        foreach (var role in roles)
+        {
+            var why = Model.Roles.Why(role);
+            var first = why.Split(' ').Take(4);
+            var opening = string.Join(' ', first);
+            Assert.DoesNotContain(opening, plain.ToString(), StringComparison.Ordinal);
+            Assert.Equal(1, CountOf(Flatten(explained.ToString()), why));
+        }
+
+        Assert.Contains("--explain", plain.ToString(), StringComparison.Ordinal);
+    }
+
+    private static string Flatten(string text) => string.Join(' ', text.Split('\n').Select(l => l.Trim()));
+
+    private static int CountOf(string text, string what)
+    {
+        var n = 0;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + 1, StringComparison.Ordinal))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
     [Fact]
     public void Every_golden_file_belongs_to_a_sample_trace_and_a_format()
     {

@@ -18,8 +18,9 @@ public readonly record struct CensusCounts(int Alive, int Seen, int Created, int
 /// new thread, so a creation balanced by an exit is not missed), or <see cref="ListEvery"/> has passed since the last
 /// listing. A thread's stat is read when it is new, then again 1, 2, 4 ... polls later (a new thread carries its
 /// creator's name until it names itself), then about every <see cref="StatInterval"/>. Listing a large process is
-/// kept to <see cref="ListingBudget"/> of the census's wall time: with thousands of threads and constant churn, exits
-/// are then seen later (the creations are in the trace and the creation log).
+/// kept to <see cref="ListingBudget"/> of the census's wall time (estimated from the entry count), and at least every
+/// <see cref="ListEvery"/>: with thousands of threads and constant churn, exits are then seen up to a second later
+/// (the creations are in the trace and the creation log).
 /// </para>
 /// </summary>
 internal sealed class ThreadCensus : IDisposable
@@ -39,7 +40,6 @@ internal sealed class ThreadCensus : IDisposable
     private long _logLength;
     private int _lastCount = -1;
     private int _lastListPoll;
-    private double _listingCost;
     private double _nextListingAt;
     private readonly long _startTimestamp;
     private readonly TimeProvider _time;
@@ -77,8 +77,12 @@ internal sealed class ThreadCensus : IDisposable
     /// <summary>The longest time without listing the task directory, even when nothing seems to change.</summary>
     public static readonly TimeSpan ListEvery = TimeSpan.FromSeconds(2);
 
-    /// <summary>The share of wall time listings may take (they cost about 4 µs per thread in the kernel).</summary>
+    /// <summary>The share of wall time listings may take.</summary>
     public const double ListingBudget = 0.02;
+
+    /// <summary>What the kernel takes to list one task directory entry (measured on the reference VM, docs/collect.md).
+    /// Estimated from the entry count, not timed: on a loaded machine a timed listing includes preemption.</summary>
+    public const double ListingCostPerThreadMs = 0.004;
 
     /// <summary>Polls between two reads of a settled thread's stat.</summary>
     internal static int StatEvery(TimeSpan interval) => Math.Max(1, (int)Math.Round(StatInterval / interval));
@@ -287,7 +291,6 @@ internal sealed class ThreadCensus : IDisposable
         _exited.Clear();
         if (list)
         {
-            var listStart = _time.GetTimestamp();
             if (!_proc.TryListTasks(_header.Pid, _tids))
             {
                 _processExited.TrySetResult();
@@ -318,8 +321,7 @@ internal sealed class ThreadCensus : IDisposable
             _tracker.Apply(_snapshot, t, _events, _exited);
             _lastCount = leader.Threads > 0 ? leader.Threads : _tids.Count;
             _lastListPoll = poll;
-            _listingCost = _time.GetElapsedTime(listStart).TotalMilliseconds;
-            _nextListingAt = t + (_listingCost / ListingBudget);
+            _nextListingAt = t + Math.Min(_tids.Count * ListingCostPerThreadMs / ListingBudget, ListEvery.TotalMilliseconds);
         }
         else
         {

@@ -23,7 +23,5 @@ internal sealed class EtlFormat : ITraceReader
             && marker[6] == 0 && marker[7] == 0;
     }
 
-    public TraceFacts Read(TraceReadRequest request, CancellationToken cancellationToken) =>
-        throw new TraceThreadsException(ExitCode.UnsupportedFormat,
-            $"'{request.DisplayPath}' is a Windows ETW trace (.etl). Reading .etl is coming; for now record with 'trace-threads collect' or dotnet-trace (.nettrace).");
+    public TraceFacts Read(TraceReadRequest request, CancellationToken cancellationToken) => EtlReader.Read(request, cancellationToken);
 }
