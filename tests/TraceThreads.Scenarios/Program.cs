@@ -7,7 +7,7 @@ using Scenarios.Infrastructure;
 // method they were written in: Program.Main.
 ScenarioCatalog.TopLevel = context =>
 {
-    var fromLambda = context.Expect(Categories.User, Roles.UserThread, "Program.Main", false, "new Thread in a lambda written in top-level statements");
+    var fromLambda = context.Expect(Categories.User, Roles.UserThread, "Program.Main (top-level statements)", false, "new Thread in a lambda written in top-level statements");
     new Thread(() => fromLambda.ArriveAndPark()) { IsBackground = true, Name = "toplevel-lambda" }.Start();
     StartFromLocalFunction(context);
     StartFromAsync(context).GetAwaiter().GetResult();
@@ -18,7 +18,7 @@ return ScenarioProgram.Run(args);
 
 static void StartFromLocalFunction(ScenarioContext context)
 {
-    var expected = context.Expect(Categories.User, Roles.UserThread, "Program.Main", false, "new Thread in a local function of the top-level statements");
+    var expected = context.Expect(Categories.User, Roles.UserThread, "Program.Main (top-level statements)", false, "new Thread in a local function of the top-level statements");
     new Thread(expected.ArriveAndPark) { IsBackground = true, Name = "toplevel-local" }.Start();
 }
 
@@ -26,6 +26,6 @@ static async Task StartFromAsync(ScenarioContext context)
 {
     // Resumes on a pool thread: user code creating a thread from a pool worker is still the user's thread.
     await Task.Yield();
-    var expected = context.Expect(Categories.User, Roles.UserThread, "Program.Main", false, "new Thread in an async local function of the top-level statements, after an await (on a pool thread)");
+    var expected = context.Expect(Categories.User, Roles.UserThread, "Program.Main (top-level statements)", false, "new Thread in an async local function of the top-level statements, after an await (on a pool thread)");
     new Thread(expected.ArriveAndPark) { IsBackground = true, Name = "toplevel-async" }.Start();
 }

@@ -16,6 +16,7 @@ internal static class Attributor
         new GcEventsRule(),
         new TieredCompilationEventsRule(),
         new FinalizerIdRule(),
+        new SessionThreadsRule(),
         new DiagnosticsThreadRule(),
         new OsNameRule(),
         new PthreadCreateRule(),
@@ -26,6 +27,7 @@ internal static class Attributor
         new WindowsStartAddressRule(),
         new KernelCreatorRule(),
         new ManagedFallbackRule(),
+        new UnexplainedRule(),
     ];
 
     public static IReadOnlyList<ThreadLifetime> Attribute(TraceFacts trace)
@@ -47,11 +49,11 @@ internal static class Attributor
                 OsThreadId = facts.OsThreadId,
                 ManagedThreadId = facts.ManagedThreadId,
                 Names = facts.CensusNames.ToList(),
-                CreatedAtMs = CreatedAt(facts),
+                CreatedAtMs = PredatesEverySession(role, facts) ? null : CreatedAt(facts),
                 ExitedAtMs = exited,
                 FirstSeenMs = Min(facts.FirstEventMs, facts.CensusFirstSeenMs),
                 LastSeenMs = Max(facts.LastEventMs, facts.CensusLastSeenMs),
-                Creator = Creator(facts, ctx),
+                Creator = Creator(facts, ctx, role),
                 Role = role,
                 Category = Roles.CategoryOf(role),
                 Evidence = evidence,
@@ -64,36 +66,53 @@ internal static class Attributor
     }
 
     /// <summary>
-    /// When the thread was made: Thread/Creating, else ThreadCreated/Running, else the pthread log, else the census's
-    /// first sight. A thread the census's first poll already saw, with no Thread/Creating or pthread record, existed
-    /// before the census began (which is after an attached session began): its ThreadCreated only says when it first
-    /// ran managed code (the diagnostics server does on attach), so it was created before the trace (null).
+    /// The earliest evidence of the thread's creation: Thread/Creating, the pthread_create log, the runtime's
+    /// ThreadCreated/Thread/Running, or the census's first sight of a thread that was not there at its first poll.
+    /// A thread the census found at its first poll, or that the trace only saw already running (no creation event of
+    /// any kind), was alive before the trace began: null, "before the trace", never the time of its first event.
     /// </summary>
-    private static double? CreatedAt(ThreadFacts facts)
+    internal static double? CreatedAt(ThreadFacts f)
     {
-        if (facts.CreatingAtMs is { } creating)
+        double? earliest = null;
+        foreach (var candidate in new[] { f.CreatingAtMs, f.NativeCreatedAtMs, f.StartedAtMs, f.InCensus && !f.CensusInitial ? f.CensusFirstSeenMs : null })
         {
-            return creating;
+            if (candidate is { } c && (earliest is null || c < earliest))
+            {
+                earliest = c;
+            }
         }
 
-        if (facts.CensusInitial && facts.NativeCreatedAtMs is null)
+        // The census saw it at its first poll and nothing recorded its making: it predates the trace. (A runtime thread
+        // that only became known to the runtime mid-trace, e.g. the diagnostics server running rundown, is the same.)
+        if (f.InCensus && f.CensusInitial && f.CreatingAtMs is null && f.NativeCreatedAtMs is null)
         {
             return null;
         }
 
-        // ThreadCreated fires when a thread first runs managed code, which for a runtime thread can be long after the
-        // pthread log saw it made (the diagnostics server enters managed code at rundown): the earliest evidence wins,
-        // and a thread made before the session began (negative time) was created before the trace.
-        var earliest = Min(facts.StartedAtMs, Min(facts.NativeCreatedAtMs, facts.InCensus && !facts.CensusInitial ? facts.CensusFirstSeenMs : null));
+        // A thread made before the session began (the pthread log's negative times) was created before the trace.
         return earliest < 0 ? null : earliest;
     }
 
-    /// <summary>The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw.</summary>
-    private static ThreadCreator? Creator(ThreadFacts facts, ThreadContext ctx)
+    /// <summary>
+    /// The main thread and the diagnostics server exist from the runtime's start-up, before any session can connect:
+    /// their ThreadCreated, when there is one, is when the runtime first gave them a Thread object (the server on
+    /// .NET Core 3.1/5 gets it only when it runs the stop's rundown), not their creation. Only the pthread_create log
+    /// (launch mode) saw them made.
+    /// </summary>
+    private static bool PredatesEverySession(string role, ThreadFacts f) =>
+        role is Roles.Main or Roles.DiagnosticsServer && f.NativeCreatedAtMs is null && f.CreatingAtMs is null;
+
+    /// <summary>
+    /// The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw. A library's thread
+    /// is blamed on the library's method (first frame past System.Threading), with the app's frame it was called from.
+    /// </summary>
+    private static ThreadCreator? Creator(ThreadFacts facts, ThreadContext ctx, string role)
     {
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
-            return new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite, ctx.CreationFrames);
+            return role == Roles.LibraryThread && ctx.LibrarySite is { } library && library != ctx.CreatorSite
+                ? new ThreadCreator(facts.CreatorOsThreadId, library, ctx.CreationFrames) { CalledFrom = ctx.CreatorSite }
+                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite, ctx.CreationFrames);
         }
 
         return facts.NativeCreatorTid is { } tid
@@ -135,6 +154,17 @@ internal static class Attributor
         if (f.InCensus)
         {
             return null;
+        }
+
+        // Threads that report their own end: a pool worker retiring (ThreadPoolWorkerThread/Stop, native pool of
+        // .NET Core 3.x/5 and portable pool of 6+) and the background GC thread (GC/TerminateConcurrentThread, 3.0+).
+        foreach (var exitSignal in new[] { Signals.PoolWorkerStop, Signals.GcTerminateConcurrentThread })
+        {
+            if (f.Signals.TryGetValue(exitSignal, out var stop))
+            {
+                evidence.Add(new Evidence("exit", $"emitted {exitSignal} at {stop.LastMs:F1} ms: the thread ended there", null, 0));
+                return stop.LastMs;
+            }
         }
 
         var created = f.CreatingAtMs ?? f.StartedAtMs;

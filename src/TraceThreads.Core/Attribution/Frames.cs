@@ -23,10 +23,14 @@ public static partial class Frames
     /// "Ns.Type.&lt;Start&gt;g__Local|0_0" (a local function in Start) and generic instantiations all read as
     /// "Ns.Type.Start": the method a person wrote and can find.
     /// </summary>
+    /// <remarks>
+    /// Top-level statements (what every template generates) compile to "Program.&lt;Main&gt;$"; their lambdas and async
+    /// state machines nest that name ("Program+&lt;&lt;Main&gt;$&gt;d__0.MoveNext", "Program+&lt;&gt;c.&lt;&lt;Main&gt;$&gt;b__0_2"). All read
+    /// as one form: "Program.Main (top-level statements)", the file a person opens being Program.cs.
+    /// </remarks>
     public static string ToSourceMethod(string frame)
     {
-        // Top-level statements compile to "Program.<Main>$": the method a person wrote is Main.
-        var s = GenericArgs().Replace(frame, string.Empty).Replace("<Main>$", "Main", StringComparison.Ordinal);
+        var s = GenericArgs().Replace(frame, string.Empty);
 
         var m = StateMachine().Match(s);
         if (!m.Success)
@@ -34,24 +38,65 @@ public static partial class Frames
             m = LocalFunctionStateMachine().Match(s);
         }
 
-        if (m.Success)
+        if (!m.Success)
         {
-            return m.Groups["type"].Value + "." + m.Groups["method"].Value;
+            m = Lambda().Match(s);
         }
 
-        m = Lambda().Match(s);
-        if (m.Success)
+        if (!m.Success)
         {
-            return m.Groups["type"].Value + "." + m.Groups["method"].Value;
+            m = LocalFunction().Match(s);
         }
 
-        m = LocalFunction().Match(s);
         if (m.Success)
         {
-            return m.Groups["type"].Value + "." + m.Groups["method"].Value;
+            return Readable(m.Groups["type"].Value, m.Groups["method"].Value);
         }
 
-        return s;
+        var dot = s.LastIndexOf('.');
+        return dot > 0 && s[(dot + 1)..] == TopLevelMain ? Readable(s[..dot], TopLevelMain) : s;
+    }
+
+    /// <summary>The compiler's name for the method holding top-level statements.</summary>
+    public const string TopLevelMain = "<Main>$";
+
+    /// <summary>How top-level statements read in every report.</summary>
+    public const string TopLevelStatements = "Main (top-level statements)";
+
+    private static string Readable(string type, string method) =>
+        type + "." + (method == TopLevelMain ? TopLevelStatements : method);
+
+    /// <summary>
+    /// For a creation stack (leaf first, from Thread.StartCore) whose Thread.Start was called by framework or library
+    /// code (Kestrel's heartbeat, MSBuild's in-proc node, a logger's queue): that library's method, the first frame
+    /// past System.Threading. Null when the app's own code called Thread.Start. The creating thread's bottom frames
+    /// (a pool worker's dispatch loop, when a library made the thread from a work item) never count: they say where
+    /// the creator ran, not what made the thread.
+    /// </summary>
+    public static string? LibrarySite(IReadOnlyList<string> frames)
+    {
+        var caller = frames.FirstOrDefault(f => !f.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && f != Native);
+        if (caller is null || !IsPlatform(caller))
+        {
+            return null;
+        }
+
+        var library = frames.FirstOrDefault(f => !IsPlatformPlumbing(f) && !f.StartsWith("System.Threading.", StringComparison.Ordinal));
+        return library is null ? null : ToSourceMethod(library);
+    }
+
+    private static bool IsPlatformPlumbing(string frame) => frame is Native or Elided || frame.Length == 0;
+
+    /// <summary>
+    /// The app's entry point itself, as the host calls it: "Ns.Program.Main", top-level statements' "Program.&lt;Main&gt;$",
+    /// or the synchronous stub of an async Main, "Ns.Program.&lt;Main&gt;". Not a lambda, local function or state machine
+    /// written inside Main (those run wherever they are called from).
+    /// </summary>
+    public static bool IsEntryPoint(string frame)
+    {
+        var s = GenericArgs().Replace(frame, string.Empty);
+        return !IsPlatform(s) && (s.EndsWith(".Main", StringComparison.Ordinal) || s.EndsWith(".<Main>$", StringComparison.Ordinal) || s.EndsWith(".<Main>", StringComparison.Ordinal))
+            && !s.Contains("+<", StringComparison.Ordinal);
     }
 
     /// <summary>The first frame (leaf first) outside the platform, as Namespace.Type.Method, or null.</summary>
@@ -71,16 +116,17 @@ public static partial class Frames
     [GeneratedRegex(@"`\d+(\[[^\]]*(\[[^\]]*\])*[^\]]*\])?")]
     private static partial Regex GenericArgs();
 
-    [GeneratedRegex(@"^(?<type>.+?)\+<(?<method>[^>]+)>d__\d+\.MoveNext$")]
+    // A method name is a plain identifier or top-level statements' "<Main>$".
+    [GeneratedRegex(@"^(?<type>.+?)\+<(?<method><Main>\$|[^<>]+)>d__\d+\.MoveNext$")]
     private static partial Regex StateMachine();
 
     /// <summary>An async local function: "Program+&lt;&lt;Main&gt;g__Fetch|0_2&gt;d.MoveNext" (written in Main).</summary>
-    [GeneratedRegex(@"^(?<type>.+?)\+<<(?<method>[^>]+)>g__[^|]+\|[\w_]+>d(__\d+)?\.MoveNext$")]
+    [GeneratedRegex(@"^(?<type>.+?)\+<<(?<method><Main>\$|[^<>]+)>g__[^|]+\|[\w_]+>d(__\d+)?\.MoveNext$")]
     private static partial Regex LocalFunctionStateMachine();
 
-    [GeneratedRegex(@"^(?<type>.+?)\+<>c(__DisplayClass[\w_]+)?\.<(?<method>[^>]+)>b__[\w_]+$")]
+    [GeneratedRegex(@"^(?<type>.+?)\+<>c(__DisplayClass[\w_]+)?\.<(?<method><Main>\$|[^<>]+)>b__[\w_]+$")]
     private static partial Regex Lambda();
 
-    [GeneratedRegex(@"^(?<type>.+?)(\+<>c(__DisplayClass[\w_]+)?)?\.<(?<method>[^>]+)>g__[^|]+\|[\w_]+$")]
+    [GeneratedRegex(@"^(?<type>.+?)(\+<>c(__DisplayClass[\w_]+)?)?\.<(?<method><Main>\$|[^<>]+)>g__[^|]+\|[\w_]+$")]
     private static partial Regex LocalFunction();
 }

@@ -70,6 +70,11 @@ internal sealed class CreationStackRule : IAttributionRule
         ("System.Threading.Tasks.Task.ScheduleAndStart", Roles.LongRunningTask),
     ];
 
+    private static bool OwnsThreads(string frame) =>
+        frame.StartsWith("System.Threading.", StringComparison.Ordinal)
+        || frame.StartsWith("System.Net.Sockets.", StringComparison.Ordinal)
+        || frame.StartsWith("System.IO.FileSystemWatcher", StringComparison.Ordinal);
+
     public void Apply(ThreadContext t)
     {
         var frames = t.CreationFrames;
@@ -78,10 +83,19 @@ internal sealed class CreationStackRule : IAttributionRule
             return;
         }
 
-        // Only the frames between Thread.Start and the first user frame speak for the platform.
+        // Only the framework code that called Thread.Start speaks for the platform: the run of frames past the
+        // thread-start frames that stays inside the subsystems owning threads (System.Threading, sockets, file
+        // watching). The first frame outside them ends the run, so a thread that library or app code created from a
+        // pool work item is never a pool worker because of the creating worker's own bottom frames
+        // (PortableThreadPool+WorkerThread.WorkerThreadStart): seen with MSBuild's in-proc node threads, .NET 8-10.
         foreach (var frame in frames)
         {
-            if (!Frames.IsPlatform(frame))
+            if (frame == Frames.Native || frame.StartsWith("System.Threading.Thread.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (!OwnsThreads(frame))
             {
                 break;
             }
@@ -101,7 +115,8 @@ internal sealed class CreationStackRule : IAttributionRule
         var caller = frames.FirstOrDefault(f => !f.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && f != Frames.Native);
         if (caller is not null && Frames.IsPlatform(caller))
         {
-            var detail = $"created by library code {Frames.ToSourceMethod(caller)}{(t.CreatorSite is null ? string.Empty : $", called from user code {t.CreatorSite}")}";
+            var library = t.LibrarySite ?? Frames.ToSourceMethod(caller);
+            var detail = $"created by library code {library}{(t.CreatorSite is null || t.CreatorSite == library ? string.Empty : $", called from user code {t.CreatorSite}")}";
             t.Add("creation-stack", detail, Roles.LibraryThread, 60);
         }
         else if (t.CreatorSite is not null)
@@ -126,6 +141,9 @@ internal sealed class StartRoutineRule : IAttributionRule
         ("System.IO.FileSystemWatcher", Roles.FileWatcher),
         ("System.Threading.Tasks.Task.ExecuteWithThreadLocal", Roles.LongRunningTask),
         ("System.GC.RunFinalizers", Roles.Finalizer),
+        // The native thread pool of .NET Core 3.x and 5 enters managed code here for each work item / I/O completion.
+        ("System.Threading._ThreadPoolWaitCallback.PerformWaitCallback", Roles.ThreadPoolWorker),
+        ("System.Threading._IOCompletionCallback.PerformIOCompletionCallback", Roles.ThreadPoolIo),
     ];
 
     public void Apply(ThreadContext t)
@@ -144,6 +162,24 @@ internal sealed class StartRoutineRule : IAttributionRule
             }
         }
 
+        // The finalizer thread is native and calls each object's Finalize directly: its samples root there (all versions).
+        if (t.StartRoutine.EndsWith(".Finalize", StringComparison.Ordinal))
+        {
+            t.Add("start-routine", $"samples start in {t.StartRoutine}: finalizers run on the finalizer thread", Roles.Finalizer, 70);
+            return;
+        }
+
+        // The host calls the app's entry point on the process's first thread: samples rooted in Main itself (not a
+        // lambda or state machine inside it; top-level statements compile to <Main>$, async Main to <Main>) are the
+        // main thread's, on every OS (on Windows and macOS its tid is not the pid). Seen on .NET Core 3.0-5 traces.
+        // Any sample rooted there counts, not only the most frequent root: without rundown, framework frames stay
+        // unnamed and a stack's lowest named frame can be a leaf far above the real root.
+        if (t.StartRoutineFrames.FirstOrDefault(Frames.IsEntryPoint) is { } entry)
+        {
+            t.Add("start-routine", $"samples start in the app's entry point {Frames.ToSourceMethod(entry)}", Roles.Main, 70);
+            return;
+        }
+
         var main = t.Facts.CreationStack is null && (t.Facts.ManagedThreadId == 1 || t.Facts.OsThreadId == t.Trace.Info.ProcessId);
         if (!Frames.IsPlatform(t.StartRoutine) && !main && !t.StartsInThreadEntry && t.Facts.CreationStack is null)
         {
@@ -156,10 +192,10 @@ internal sealed class StartRoutineRule : IAttributionRule
             var role = main ? Roles.Main : Roles.UserThread;
             t.Add("start-routine", $"samples start in user code {Frames.ToSourceMethod(t.StartRoutine)}", role, 50);
         }
-        else if (t.StartRoutine.StartsWith("Microsoft.", StringComparison.Ordinal) && !t.StartRoutine.StartsWith("Microsoft.Win32.", StringComparison.Ordinal))
+        else if (t.StartRoutine.Contains('.', StringComparison.Ordinal) && !t.StartRoutine.StartsWith("System.Threading.", StringComparison.Ordinal))
         {
-            // A library's own loop (Microsoft.Extensions.Logging.Console's ConsoleLoggerProcessor.ProcessLogQueue,
-            // Kestrel's heartbeat): a thread that library started, e.g. before an attach, where no creation stack exists.
+            // A thread started on a framework or library method that is none of the runtime's own (ThreadHelper or
+            // StartHelper -> ConsoleLoggerProcessor.ProcessLogQueue, Kestrel's heartbeat...): a library's thread.
             t.Add("start-routine", $"samples start in library code {Frames.ToSourceMethod(t.StartRoutine)}", Roles.LibraryThread, 50);
         }
     }
@@ -175,6 +211,14 @@ internal sealed class PoolEventsRule : IAttributionRule
         if (n > 0)
         {
             t.Add("pool-events", $"emitted {n} ThreadPoolWorkerThread events", Roles.ThreadPoolWorker, 60);
+        }
+
+        // The gate thread makes the pool's starvation injections (native pool of .NET Core 3.x/5, portable pool of 6+);
+        // a thread that made them and emitted no worker event of its own is the gate.
+        var starvation = Count(s, Signals.PoolStarvationAdjustment);
+        if (starvation > 0 && n == 0)
+        {
+            t.Add("pool-events", $"made {starvation} starvation injection(s) (ThreadPoolWorkerThreadAdjustment reason Starvation) and emitted no worker event: the pool's gate thread", Roles.ThreadPoolGate, 60);
         }
 
         // I/O completion threads of the native Windows pool (.NET Framework, .NET Core up to 7): IOThreadCreate and
@@ -207,9 +251,23 @@ internal sealed class GcEventsRule : IAttributionRule
             t.Add("gc-events", $"emitted {mark.Count} GC mark events with no managed thread of its own", Roles.GcServer, 60);
         }
 
-        if (t.Facts.Has(Signals.GcCreateConcurrentThread) && t.Facts.ManagedThreadId is null)
+        // GC/CreateConcurrentThread fires on the thread whose GC created the background GC thread (the allocating
+        // thread that triggered it), not on the new thread: it says nothing about this thread's role.
+        // Seen in a .NET Core 3.0 trace: the event right after the new BGC thread's ThreadCreated, on an app thread.
+        if (t.Facts.Signals.TryGetValue(Signals.GcCreateConcurrentThread, out var created))
         {
-            t.Add("gc-events", "emitted GC/CreateConcurrentThread", Roles.GcBackground, 30);
+            t.Add("gc-events", $"started the background GC thread ({created.Count}x GC/CreateConcurrentThread, fired by the thread whose GC made it)", null, 0);
+        }
+
+        // The background GC thread reports its own exit after idling (.NET Core 3.0+).
+        if (t.Facts.Has(Signals.GcTerminateConcurrentThread))
+        {
+            t.Add("gc-events", "emitted GC/TerminateConcurrentThread: the background GC thread exiting", Roles.GcBackground, 60);
+        }
+
+        if (t.Facts.Signals.TryGetValue(Signals.Finalizers, out var fin))
+        {
+            t.Add("gc-events", $"emitted {fin.Count} GC/FinalizersStart/Stop/FinalizeObject events: finalization runs on the finalizer thread", Roles.Finalizer, 80);
         }
     }
 }
@@ -246,17 +304,83 @@ internal sealed class FinalizerIdRule : IAttributionRule
 }
 
 /// <summary>
-/// Rundown runs when a session stops, on the runtime thread that serves the diagnostic port; the same thread
-/// writes EventPipe's ProcessInfo for sessions started over IPC.
+/// The EventPipe sample profiler suspends the runtime once per sample tick (GC/SuspendEEStart reason SuspendOther) on
+/// its own thread, which has no managed stack and so no samples. Its sibling, the session's streaming thread, is
+/// created at the same moment (ThreadCreated within a few ms, .NET Core 3.0-5 give both a managed Thread object) and
+/// never emits or is sampled. Both exist only because the process is traced. Seen in dotnet-trace traces of .NET Core
+/// 3.0, 3.1 and 5 on Windows, Linux and macOS.
+/// </summary>
+internal sealed class SessionThreadsRule : IAttributionRule
+{
+    /// <summary>Other code suspends with SuspendOther now and then (tiered compilation); the sampler does it every tick.</summary>
+    public const int MinSamplerSuspensions = 10;
+
+    /// <summary>How far apart the sampler's and the streaming thread's ThreadCreated were seen (0.1 to 69 ms).</summary>
+    public const double SessionStartWindowMs = 100;
+
+    public void Apply(ThreadContext t)
+    {
+        var f = t.Facts;
+        if (!t.Trace.Info.HasSamples || f.SampleCount > 0)
+        {
+            return;
+        }
+
+        if (IsSampler(f))
+        {
+            t.Add("session-threads", $"suspended the runtime {f.Signals[Signals.SuspendOther].Count} times with reason SuspendOther and has no samples of its own: the EventPipe sample profiler (one suspension per sample tick)", Roles.Tracing, 80);
+            return;
+        }
+
+        var sampler = t.Trace.Threads.Values.FirstOrDefault(IsSampler);
+        if (sampler?.StartedAtMs is { } samplerStart && f.StartedAtMs is { } started && f.CreatedFlags is null or 0
+            && f.Signals.TryGetValue(Signals.ThreadCreated, out var created) && f.EventCount == created.Count
+            && Math.Abs(started - samplerStart) <= SessionStartWindowMs)
+        {
+            t.Add("session-threads", $"created {Math.Abs(started - samplerStart):F1} ms from the sample profiler at session start, then silent and never sampled: the session's streaming thread", Roles.Tracing, 60);
+        }
+    }
+
+    internal static bool IsSampler(ThreadFacts f) =>
+        f.SampleCount == 0 && f.Signals.TryGetValue(Signals.SuspendOther, out var s) && s.Count >= MinSamplerSuspensions;
+}
+
+/// <summary>
+/// Rundown runs on the thread that disables the session: the diagnostics server when a tracer stops it over IPC
+/// (it writes EventPipe/ProcessInfo there too, at the stop on .NET Core 3.x/5 and at the start on .NET 6+), or the
+/// thread shutting the runtime down when the app exits with the session open (Main returning). So "emitted rundown"
+/// alone names neither: a thread whose only events are that bookkeeping, and that was never sampled in a trace where
+/// managed threads are sampled (or that also started the session), is the server; one that did its own work before
+/// the rundown is the app's, on its shutdown path. Seen on .NET Core 3.1 (Linux), 5 (macOS, Windows), 8-10 (Linux).
 /// </summary>
 internal sealed class DiagnosticsThreadRule : IAttributionRule
 {
     public void Apply(ThreadContext t)
     {
         // ETW (.etl) rundown runs on whichever thread received ETW's enable callback, not on a diagnostics server.
-        if (t.Facts.Has(Signals.Rundown) && t.Facts.ManagedThreadId is null && t.Facts.SampleCount == 0 && !t.Trace.HasKernelThreadEvents && t.Trace.Info.Format != "etl")
+        var f = t.Facts;
+        if (!f.Signals.TryGetValue(Signals.Rundown, out var rundown) || t.Trace.HasKernelThreadEvents || t.Trace.Info.Format == "etl")
         {
-            t.Add("rundown-thread", "emitted the rundown events at the end of the session", Roles.DiagnosticsServer, 40);
+            return;
+        }
+
+        var processInfo = f.Signals.GetValueOrDefault(Signals.ProcessInfo);
+        var bookkeeping = rundown.Count + (processInfo?.Count ?? 0) + (f.Signals.GetValueOrDefault(Signals.ThreadCreated)?.Count ?? 0);
+        if (f.EventCount > bookkeeping || f.SampleCount > 0)
+        {
+            t.Add("rundown-thread", "ran the rundown after work of its own: the session ended with the process, on the thread that shut the runtime down (the main thread, when Main returns)", Roles.Main, 40);
+            return;
+        }
+
+        var startedSession = processInfo is not null && processInfo.FirstMs < rundown.FirstMs - 1;
+        if (t.Trace.Info.HasSamples || startedSession)
+        {
+            var why = startedSession ? "it also started the session (EventPipe/ProcessInfo)" : "never sampled in a sampled trace";
+            t.Add("rundown-thread", $"its only events are the session's bookkeeping (rundown{(processInfo is null ? string.Empty : ", ProcessInfo")}) and {why}: the diagnostics server, which runs a tracer's commands", Roles.DiagnosticsServer, 60);
+        }
+        else
+        {
+            t.Add("rundown-thread", "its only events are the rundown that ended the session, and nothing else in the trace shows which thread that was: the diagnostics server if a tracer stopped the session, the thread that shut the runtime down if the app exited first", null, 0);
         }
     }
 }
@@ -507,5 +631,48 @@ public static class NativeFrames
         }
 
         return null;
+    }
+}
+
+/// <summary>
+/// Runs last. When nothing argued for a role, says what the trace did show of the thread, so the unexplained-threads
+/// finding tells the user why it cannot be told (unresolved samples, a lone bookkeeping event) instead of a shrug.
+/// </summary>
+internal sealed class UnexplainedRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        if (t.Evidence.Any(e => e.Role is not null && e.Weight > 0))
+        {
+            return;
+        }
+
+        var f = t.Facts;
+        var seen = new List<string>();
+        if (f.StartedAtMs is null && f.CreatingAtMs is null && f.NativeCreatedAtMs is null)
+        {
+            seen.Add("no creation event (alive before the trace began, or its runtime records none)");
+        }
+
+        if (f.SampleCount > 0 && t.StartRoutine is null)
+        {
+            seen.Add($"{f.SampleCount} samples whose frames resolve to no method ({(t.Trace.Info.HasRundown ? "native or unloaded code" : "the trace has no rundown, so framework code has no names")})");
+        }
+        else if (f.SampleCount > 0)
+        {
+            seen.Add($"samples start in {Frames.ToSourceMethod(t.StartRoutine!)}, which names no role");
+        }
+
+        var signals = f.Signals.Keys.Order(StringComparer.Ordinal).ToList();
+        if (signals.Count > 0)
+        {
+            seen.Add($"its only thread-related events: {string.Join(", ", signals)}");
+        }
+        else if (f.SampleCount == 0)
+        {
+            seen.Add($"{f.EventCount} event(s), none about threads");
+        }
+
+        t.Add("unexplained", string.Join("; ", seen), null, 0);
     }
 }

@@ -14,6 +14,7 @@ internal sealed class ThreadContext
         Trace = trace;
         CreationFrames = facts.CreationStack is null ? [] : trace.Methods.ResolveStack(facts.CreationStack);
         CreatorSite = Frames.FirstUserFrame(CreationFrames);
+        LibrarySite = Frames.LibrarySite(CreationFrames);
         (StartRoutine, StartRoutineFrames, StartsInThreadEntry) = FindStartRoutine(facts, trace.Methods);
         OsNames = facts.CensusNames.Select(n => n.Name).ToList();
     }
@@ -24,7 +25,11 @@ internal sealed class ThreadContext
     /// <summary>Creation stack, leaf first, starting at Thread.StartCore; empty when the creation was not traced.</summary>
     public IReadOnlyList<string> CreationFrames { get; }
 
+    /// <summary>The first app frame of the creation stack (Namespace.Type.Method), or null.</summary>
     public string? CreatorSite { get; }
+
+    /// <summary>When framework or library code called Thread.Start: its first frame past System.Threading (see Frames.LibrarySite).</summary>
+    public string? LibrarySite { get; }
 
     /// <summary>The most sampled start routine: the first frame above the runtime's thread entry plumbing.</summary>
     public string? StartRoutine { get; }
@@ -48,17 +53,23 @@ internal sealed class ThreadContext
     public void Add(string rule, string detail, string? role, int weight) => _evidence.Add(new Evidence(rule, detail, role, weight));
 
     /// <summary>Frames the runtime puts below every managed thread's own code; the start routine is the first frame above them.</summary>
+    /// <remarks>
+    /// .NET 6+ starts a managed thread through Thread.StartCallback / Thread+StartHelper.Run; .NET Core 3.x and 5 through
+    /// ThreadHelper.ThreadStart / ThreadStart_Context; both then ExecutionContext.Run(Internal). The frame above them is
+    /// the delegate the thread was started with.
+    /// </remarks>
     private static bool IsEntryPlumbing(string frame) =>
         frame is Frames.Native or Frames.Elided
         || frame.StartsWith("System.Threading.Thread.StartCallback", StringComparison.Ordinal)
         || frame.StartsWith("System.Threading.Thread+StartHelper.", StringComparison.Ordinal)
+        || frame.StartsWith("System.Threading.ThreadHelper.", StringComparison.Ordinal)
         || frame.StartsWith("System.Threading.ExecutionContext.Run", StringComparison.Ordinal);
 
     private static (string? Routine, IReadOnlySet<string> All, bool ThreadEntry) FindStartRoutine(ThreadFacts facts, MethodMap methods)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var threadEntry = false;
-        foreach (var stack in facts.Stacks.Values)
+        foreach (var stack in facts.Stacks.Values.Concat(facts.Bottoms.Values))
         {
             // Frames are leaf first; walk from the bottom (the thread's entry) upwards.
             string? routine = null;

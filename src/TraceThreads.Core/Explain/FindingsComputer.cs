@@ -218,6 +218,15 @@ internal static class FindingsComputer
                 []));
         }
 
+        var major = RuntimeMajor(info.RuntimeVersion);
+        var noThreadEvents = !HasRuntimeThreadEvents(facts);
+        if (noThreadEvents)
+        {
+            findings.Add(new Finding("no-thread-events", "info",
+                "The trace has no thread events from the runtime provider at all (no ThreadCreated, no thread-pool or finalizer events): the session did not enable its Threading keyword, so threads appear only through the other events they happened to emit (an app's EventSource, rundown, samples), and their roles, creators and exits mostly cannot be told.",
+                [RecordingAdvice(major)]));
+        }
+
         if (!info.HasCreationEvents && info.HasKernelThreadEvents)
         {
             findings.Add(new Finding("no-creation-stacks", "info",
@@ -234,8 +243,10 @@ internal static class FindingsComputer
         else if (!info.HasCreationEvents)
         {
             findings.Add(new Finding("no-creation-events", "info",
-                "The trace has no Thread/Creating events, so creators are unknown. Record with 'trace-threads collect', or enable the runtime provider's Threading keyword (0x10000) at Verbose.",
-                []));
+                major is < 6
+                    ? $"The trace has no Thread/Creating events, so creators are unknown: .NET {(major < 5 ? "Core " : string.Empty)}{info.RuntimeVersion} has no such event at any level, creators cannot be recorded from this runtime."
+                    : "The trace has no Thread/Creating events, so creators are unknown.",
+                noThreadEvents ? [] : [RecordingAdvice(major)]));
         }
         else if (!info.HasRundown)
         {
@@ -243,6 +254,33 @@ internal static class FindingsComputer
                 "The trace has no rundown (the session was killed rather than stopped): framework frames in creation stacks may be missing.",
                 []));
         }
+    }
+
+    /// <summary>What to record instead, for the runtime this trace came from (unknown: both cases).</summary>
+    private static string RecordingAdvice(int? major) => major switch
+    {
+        // Thread/Creating (with its stack) exists from .NET 6 on; .NET Core 3.x and 5 emit ThreadCreated and pool events only.
+        < 6 => "On .NET Core 3.x and .NET 5: the runtime provider's Threading keyword (0x10000) at Informational gives ThreadCreated and the pool's events (roles, pool growth, retired workers), and Microsoft-DotNETCore-SampleProfiler gives start routines; no keyword gives creators on these versions.",
+        >= 6 => "Record with 'trace-threads collect', or enable the runtime provider's Threading keyword (0x10000) at Verbose with rundown: Thread/Creating gives each creator and its stack.",
+        _ => "On .NET 6 and later: record with 'trace-threads collect', or enable the runtime provider's Threading keyword (0x10000) at Verbose (Thread/Creating gives creators). On .NET Core 3.x/5 the same keyword gives ThreadCreated and pool events only; creators cannot be recorded there.",
+    };
+
+    /// <summary>Any event only a runtime with its Threading (or GC, for finalizer and background GC threads) events on emits.</summary>
+    private static bool HasRuntimeThreadEvents(TraceFacts facts) =>
+        facts.Info.HasCreationEvents || facts.Info.HasRundownThreadList || facts.PoolAdjustments.Count > 0
+        || facts.Threads.Values.Any(t => t.StartedAtMs is not null || t.Signals.ContainsKey(Signals.PoolWorkerStart)
+            || t.Signals.ContainsKey(Signals.PoolWorkerWait) || t.Signals.ContainsKey(Signals.PoolWorkerStop));
+
+    /// <summary>"10.0.12" is 10; "3.1.2" is 3; null when unknown.</summary>
+    internal static int? RuntimeMajor(string? version)
+    {
+        if (string.IsNullOrEmpty(version))
+        {
+            return null;
+        }
+
+        var end = version.IndexOf('.', StringComparison.Ordinal);
+        return int.TryParse(end < 0 ? version : version[..end], NumberStyles.Integer, CultureInfo.InvariantCulture, out var major) ? major : null;
     }
 
     private static string ShortName(string frame)

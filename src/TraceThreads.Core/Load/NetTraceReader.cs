@@ -115,6 +115,8 @@ internal sealed class NetTraceReader
         clr.AppDomainResourceManagementThreadCreated += e =>
             _runtime.ThreadCreated((ulong)e.ManagedThreadID, e.OSThreadID != 0 ? (int)e.OSThreadID : e.ThreadID, (int)e.ManagedThreadIndex, (int)e.Flags, e.TimeStampRelativeMSec);
         clr.AppDomainResourceManagementThreadTerminated += e => _runtime.ThreadTerminated((ulong)e.ManagedThreadID, e.TimeStampRelativeMSec);
+        // Every rundown event counts towards the thread that ran the rundown (it did nothing else then).
+        rundown.All += e => _runtime.Rundown(e.ThreadID, e.TimeStampRelativeMSec);
         rundown.LoaderThreadDCStop += e =>
             _runtime.RundownThread(e.ThreadID, e.TimeStampRelativeMSec, (ulong)e.ManagedThreadID, (int)e.OSThreadID, (int)e.ManagedThreadIndex, (int)e.Flags);
 
@@ -133,15 +135,27 @@ internal sealed class NetTraceReader
         clr.GCCreateConcurrentThread += e => Signal(e, Signals.GcCreateConcurrentThread);
         // The tiered-compilation background worker emits these on itself (Compilation keyword 0x1000000000).
         clr.TieredCompilationBackgroundJitStart += e => Signal(e, Signals.TieredBackgroundJit);
+        clr.GCTerminateConcurrentThread += e => Signal(e, Signals.GcTerminateConcurrentThread);
+
+        // The finalizer thread reports each finalization pass (and, at Verbose, each object it finalizes) on itself.
+        clr.GCFinalizersStart += e => Signal(e, Signals.Finalizers);
+        clr.GCFinalizersStop += e => Signal(e, Signals.Finalizers);
+        clr.GCFinalizeObject += e => Signal(e, Signals.Finalizers);
+
+        // The EventPipe sample profiler suspends the runtime once per sample tick with reason SuspendOther, on its
+        // own thread (seen on .NET Core 3.0, 3.1 and 5 traces from dotnet-trace: one per tick, no samples of its own).
+        clr.GCSuspendEEStart += e =>
+        {
+            if (e.Reason == GCSuspendEEReason.SuspendOther)
+            {
+                Signal(e, Signals.SuspendOther);
+            }
+        };
         clr.GCStart += e => Signal(e, Signals.GcStart);
         clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
 
         clr.MethodLoadVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        rundown.MethodDCStopVerbose += e =>
-        {
-            _runtime.Rundown(e.ThreadID, e.TimeStampRelativeMSec);
-            _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        };
+        rundown.MethodDCStopVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.MethodDCStartVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.RuntimeStart += OnRuntime;
         clr.RuntimeStart += OnRuntime;
@@ -197,7 +211,7 @@ internal sealed class NetTraceReader
     }
 
     private void OnRuntime(RuntimeInformationTraceData e) =>
-        _runtime.Runtime(e.RuntimeDllPath, e.VMMajorVersion, e.VMMinorVersion, e.VMBuildNumber);
+        _runtime.Runtime(e.RuntimeDllPath, e.VMMajorVersion, e.VMMinorVersion, e.VMBuildNumber, e.BclMajorVersion, e.BclMinorVersion);
 
     private void Signal(TraceEvent e, string name, string? detail = null) => _runtime.Signal(e.ThreadID, name, e.TimeStampRelativeMSec, detail);
 
@@ -212,12 +226,50 @@ internal sealed class NetTraceReader
         if (t.LastSample is { } last && last.Hash == hash)
         {
             Count(t, last.Stack);
+            if (last.Stack is null)
+            {
+                CountBottom(t, frames);
+            }
+
             return;
         }
 
         var stack = FindOrAdd(t, frames, hash);
         Count(t, stack);
+        if (stack is null)
+        {
+            CountBottom(t, frames);
+        }
+
         t.LastSample = (hash, stack);
+    }
+
+    /// <summary>
+    /// A stack the thread's full set had no room for still says where the thread started: its bottom frames are kept
+    /// in a second bounded set, so a busy thread's root (Main, a pool's dispatch loop) is not lost when the first
+    /// stacks seen (start-up) filled the main set. This set keeps the heaviest bottoms ("space saving": a new bottom
+    /// replaces the lightest one and inherits its count), so a root that dominates later is kept whatever came first.
+    /// Runs only for dropped samples.
+    /// </summary>
+    private static void CountBottom(ThreadFacts t, ReadOnlySpan<ulong> frames)
+    {
+        var bottom = frames.Length <= KeepBottomFrames ? frames : frames[^KeepBottomFrames..];
+        var hash = Hash(bottom);
+        if (t.Bottoms.TryGetValue(hash, out var known))
+        {
+            known.Count++;
+            return;
+        }
+
+        var count = 1;
+        if (t.Bottoms.Count >= ThreadFacts.MaxDistinctStacks)
+        {
+            var lightest = t.Bottoms.MinBy(kv => kv.Value.Count);
+            t.Bottoms.Remove(lightest.Key);
+            count = lightest.Value.Count + 1;
+        }
+
+        t.Bottoms[hash] = new SampledStack(bottom.ToArray()) { Count = count };
     }
 
     private static void Count(ThreadFacts t, SampledStack? stack)

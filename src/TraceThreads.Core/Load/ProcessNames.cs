@@ -2,7 +2,14 @@ namespace TraceThreads.Load;
 
 internal static class ProcessNames
 {
-    /// <summary>"dotnet /app/MyApi.dll --x" reads as "MyApi"; "/app/MyApi" as "MyApi".</summary>
+    /// <summary>Hosts that run an app given as a .dll argument: the app is what the user knows the process as.</summary>
+    private static readonly string[] Hosts = ["dotnet", "corerun"];
+
+    /// <summary>
+    /// "dotnet /app/MyApi.dll --x" reads as "MyApi"; "/app/MyApi" as "MyApi"; a Windows command line
+    /// '"C:\Program Files\dotnet\dotnet.exe" C:\app\MyApi.dll' as "MyApi" too: no quotes, no directory, no extension,
+    /// whichever OS recorded the trace and whichever reads it.
+    /// </summary>
     public static string? FromCommandLine(string? commandLine)
     {
         if (string.IsNullOrWhiteSpace(commandLine))
@@ -10,17 +17,64 @@ internal static class ProcessNames
             return null;
         }
 
-        var tokens = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var exe = Path.GetFileNameWithoutExtension(tokens[0]);
-        if ((exe == "dotnet" || exe == "dotnet.exe") && tokens.Length > 1)
+        var tokens = Tokens(commandLine);
+        if (tokens.Count == 0)
+        {
+            return null;
+        }
+
+        var exe = FileStem(tokens[0]);
+        if (Hosts.Contains(exe, StringComparer.OrdinalIgnoreCase) && tokens.Count > 1)
         {
             var dll = tokens.Skip(1).FirstOrDefault(t => t.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
             if (dll is not null)
             {
-                return Path.GetFileNameWithoutExtension(dll);
+                return FileStem(dll);
             }
         }
 
-        return exe;
+        return exe.Length == 0 ? null : exe;
+    }
+
+    /// <summary>The file name without directory (either separator) or extension.</summary>
+    private static string FileStem(string path)
+    {
+        var name = path[(path.LastIndexOfAny(['/', '\\']) + 1)..];
+        var dot = name.LastIndexOf('.');
+        return dot > 0 ? name[..dot] : name;
+    }
+
+    /// <summary>Splits on spaces, keeping a double-quoted token (a path with spaces) whole and without its quotes.</summary>
+    private static List<string> Tokens(string commandLine)
+    {
+        var tokens = new List<string>();
+        var current = new System.Text.StringBuilder();
+        var quoted = false;
+        foreach (var c in commandLine.Trim())
+        {
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == ' ' && !quoted)
+            {
+                if (current.Length > 0)
+                {
+                    tokens.Add(current.ToString());
+                    current.Clear();
+                }
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+
+        if (current.Length > 0)
+        {
+            tokens.Add(current.ToString());
+        }
+
+        return tokens;
     }
 }

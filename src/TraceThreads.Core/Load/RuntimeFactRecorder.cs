@@ -42,6 +42,7 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
         var t = facts.Thread(osTid);
         t.ManagedThreadId ??= managedThreadIndex;
         t.CreatedFlags = (t.CreatedFlags ?? 0) | flags;
+        t.Signal(Signals.ThreadCreated, atMs);
         Join(runtimeThread, osTid, atMs);
     }
 
@@ -58,9 +59,11 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
     }
 
     /// <summary>Rundown lists every managed thread alive at the end, which covers threads created before an attach.</summary>
+    /// <remarks>The emitter is counted by <see cref="Rundown"/>, which a reader calls for every rundown event.</remarks>
     public void RundownThread(int emitterTid, double atMs, ulong runtimeThread, int osTid, int managedThreadIndex, int flags)
     {
-        Rundown(emitterTid, atMs);
+        SawRuntime = true;
+        SawRundown = true;
         SawRundownThreadList = true;
         if (osTid == 0)
         {
@@ -89,6 +92,13 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
         // TraceEvent's enum stops at 7 (ThreadTimedOut); .NET 6+ also sends 8 = CooperativeBlocking, so decode raw.
         var reason = PoolReasons.Name(reasonCode);
         Signal(tid, Signals.PoolAdjustment, atMs, reason);
+        if (reason == PoolReasons.Starvation)
+        {
+            // Starvation injections are made by the pool's gate thread (native pool of .NET Core 3.x/5 and the
+            // portable pool of .NET 6+ alike); hill-climbing ones by whichever worker completed the interval.
+            Signal(tid, Signals.PoolStarvationAdjustment, atMs);
+        }
+
         facts.PoolAdjustments.Add(new Model.PoolAdjustment(atMs, newWorkerCount, reason, averageThroughput));
     }
 
@@ -105,7 +115,7 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
         facts.Methods.Add(start, size, typeName, methodName);
     }
 
-    /// <summary>A rundown event (MethodDCStop, thread list): rundown runs on the thread serving the session.</summary>
+    /// <summary>Any rundown event: counted on the thread that ran the rundown (the one disabling the session).</summary>
     public void Rundown(int tid, double atMs)
     {
         SawRuntime = true;
@@ -116,10 +126,12 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
         }
     }
 
-    public void Runtime(string? runtimeDllPath, int major, int minor, int build)
+    public void Runtime(string? runtimeDllPath, int major, int minor, int build, int bclMajor = 0, int bclMinor = 0)
     {
         SawRuntime = true;
-        RuntimeVersion ??= RuntimeVersionFrom(runtimeDllPath) ?? $"{major}.{minor}.{build}";
+        // A runtime built from source reports VM version 42.42.42; its CoreLib (BCL) version still says which release.
+        RuntimeVersion ??= RuntimeVersionFrom(runtimeDllPath)
+            ?? (major == 42 && bclMajor > 0 ? $"{bclMajor}.{bclMinor} (private build)" : $"{major}.{minor}.{build}");
     }
 
     /// <summary>A Thread/Creating with no Running/ThreadCreated: the thread started after the trace ended, or never.</summary>

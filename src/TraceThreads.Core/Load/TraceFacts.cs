@@ -48,6 +48,8 @@ internal sealed class ThreadFacts(int osThreadId)
     public readonly Dictionary<string, SignalCount> Signals = new(StringComparer.Ordinal);
     public readonly Dictionary<ulong, SampledStack> Stacks = [];
     public long StacksDropped;
+    /// <summary>Bottom frames of the samples whose whole stack was dropped (the set being full), counted; bounded the same way.</summary>
+    public readonly Dictionary<ulong, SampledStack> Bottoms = [];
     /// <summary>The loader's memo of the previous sample: its stack's hash and entry (null: dropped, the set being full).</summary>
     public (ulong Hash, SampledStack? Stack)? LastSample;
 
@@ -174,7 +176,12 @@ internal static class Signals
     public const string PoolAdjustment = "ThreadPoolWorkerThreadAdjustment";
     public const string IoThreadCreate = "IOThreadCreate";
     public const string IoThreadRetire = "IOThreadRetire";
+    public const string PoolStarvationAdjustment = "ThreadPoolWorkerThreadAdjustment/Starvation";
     public const string GcCreateConcurrentThread = "GC/CreateConcurrentThread";
+    public const string GcTerminateConcurrentThread = "GC/TerminateConcurrentThread";
+    public const string Finalizers = "GC/Finalizers";
+    public const string SuspendOther = "GC/SuspendEEStart(SuspendOther)";
+    public const string ThreadCreated = "ThreadCreated";
     public const string GcWork = "GC/Mark";
     public const string GcStart = "GC/Start";
     public const string TieredBackgroundJit = "TieredCompilation/BackgroundJit";

@@ -11,7 +11,11 @@ public sealed record ThreadName(string Name, double? AtMs, string Source);
 public sealed record Evidence(string Rule, string Detail, string? Role, int Weight);
 
 /// <summary>Who made a thread: the creating OS thread, the creation stack (leaf first), and the line of user code to blame.</summary>
-public sealed record ThreadCreator(int? OsThreadId, string? Site, IReadOnlyList<string> Stack);
+public sealed record ThreadCreator(int? OsThreadId, string? Site, IReadOnlyList<string> Stack)
+{
+    /// <summary>For a thread a library started (Site is the library's method): the app's frame that called into it, if any.</summary>
+    public string? CalledFrom { get; init; }
+}
 
 /// <summary>Everything the report says about one OS thread.</summary>
 public sealed record ThreadLifetime

@@ -164,6 +164,7 @@ public sealed class JsonReport : IReportFormat
             w.WriteStartObject("creator");
             Num(w, "osThreadId", t.Creator.OsThreadId);
             Str(w, "site", t.Creator.Site);
+            Str(w, "calledFrom", t.Creator.CalledFrom);
             w.WriteStartArray("stack");
             foreach (var frame in t.Creator.Stack)
             {

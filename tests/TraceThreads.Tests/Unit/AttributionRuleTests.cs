@@ -34,15 +34,192 @@ public class AttributionRuleTests
     }
 
     [Fact]
-    public void Thread_started_by_library_code_is_a_library_thread_blamed_on_the_app_call_that_led_to_it()
+    public void Thread_started_by_library_code_is_a_library_thread_whose_site_is_the_library_called_from_the_app()
     {
         var b = new FactsBuilder();
         b.Created(101, 5, 100, 10, StartCore, "Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerImpl+<StartAsync>d__28.MoveNext",
             "Microsoft.AspNetCore.Hosting.GenericWebHostService+<StartAsync>d__40.MoveNext", "MyApi.Program+<Main>d__0.MoveNext");
         var t = Only(b.Run(), 101);
         Assert.Equal(("user", "library-thread"), (t.Category, t.Role));
-        Assert.Equal("MyApi.Program.Main", t.Creator!.Site);
-        Assert.Contains(t.Evidence, e => e.Detail.Contains("Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerImpl.StartAsync", StringComparison.Ordinal));
+        Assert.Equal("Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerImpl.StartAsync", t.Creator!.Site);
+        Assert.Equal("MyApi.Program.Main", t.Creator.CalledFrom);
+        Assert.Contains(t.Evidence, e => e.Detail.Contains("called from user code MyApi.Program.Main", StringComparison.Ordinal));
+    }
+
+    // Issue 7 item 6: MSBuild's in-proc node threads are created by MSBuild code running in a pool work item. The
+    // creating worker's bottom frames (WorkerThreadStart) say where the creator ran, not what it made.
+    [Fact]
+    public void Library_thread_created_on_a_pool_thread_is_a_library_thread_not_a_worker_and_its_site_is_the_library()
+    {
+        var b = new FactsBuilder();
+        b.Created(101, 9, 120, 10, StartCore, "System.Threading.Thread.Start",
+            "Microsoft.Build.BackEnd.NodeProviderInProc.InstantiateNode", "Microsoft.Build.BackEnd.NodeProviderInProc.CreateNode",
+            "System.Threading.Tasks.Task.ExecuteWithThreadLocal", "System.Threading.ThreadPoolWorkQueue.Dispatch",
+            "System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", "System.Threading.Thread.StartCallback");
+        b.Created(102, 10, 120, 20, StartCore, "Contoso.Lib.Queue..ctor", "Contoso.App.Program+<>c.<Main>b__0_0",
+            "System.Threading.ThreadPoolWorkQueue.Dispatch", "System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart");
+        var r = b.Run();
+        var node = Only(r, 101);
+        Assert.Equal(("user", "library-thread"), (node.Category, node.Role));
+        Assert.Equal("Microsoft.Build.BackEnd.NodeProviderInProc.InstantiateNode", node.Creator!.Site);
+        Assert.Null(node.Creator.CalledFrom);
+        Assert.Equal(120, node.Creator.OsThreadId);
+        Assert.DoesNotContain(node.Evidence, e => e.Role == "threadpool-worker");
+
+        // Non-Microsoft code that calls Thread.Start from a work item is the app's (or a third-party library's) thread.
+        var queue = Only(r, 102);
+        Assert.Equal(("user", "user-thread"), (queue.Category, queue.Role));
+        Assert.Equal("Contoso.Lib.Queue..ctor", queue.Creator!.Site);
+
+        // Neither inflates the pool.
+        Assert.DoesNotContain(r.Threads, t => t.Role == "threadpool-worker");
+    }
+
+    [Fact]
+    public void Sample_profiler_and_streaming_threads_are_the_tools()
+    {
+        var b = new FactsBuilder(creationEvents: false, rundown: false);
+        var main = b.Thread(200);
+        b.Sample(main, 50, "MyApp.Program.Work", "MyApp.Program.Main");
+        var sampler = b.Thread(201, 5);
+        sampler.StartedAtMs = 0.2;
+        sampler.Signal("ThreadCreated", 0.2);
+        for (var i = 0; i < 50; i++)
+        {
+            sampler.Signal("GC/SuspendEEStart(SuspendOther)", i);
+            sampler.Touch(i);
+        }
+
+        var stream = b.Thread(202, 6);
+        stream.StartedAtMs = 0.3;
+        stream.Signal("ThreadCreated", 0.3);
+        stream.Touch(0.3);
+        var late = b.Thread(203, 7);
+        late.StartedAtMs = 900;
+        late.Signal("ThreadCreated", 900);
+        late.Touch(900);
+        b.Facts.Info = b.Facts.Info with { HasSamples = true };
+        var r = b.Run();
+        Assert.Equal(("tool", "tracing"), (Only(r, 201).Category, Only(r, 201).Role));
+        Assert.Equal(("tool", "tracing"), (Only(r, 202).Category, Only(r, 202).Role));
+        Assert.NotEqual("tool", Only(r, 203).Category);
+        Assert.Equal(("runtime", "main"), (Only(r, 200).Category, Only(r, 200).Role));
+    }
+
+    [Theory]
+    [InlineData("MyApp.Program.Main", "main")]
+    [InlineData("Program.<Main>$", "main")]
+    [InlineData("MyApp.Program.<Main>", "main")]
+    [InlineData("MyApp.Program+<>c.<Main>b__0_0", "user-thread")]
+    [InlineData("System.Threading._ThreadPoolWaitCallback.PerformWaitCallback", "threadpool-worker")]
+    [InlineData("Microsoft.Extensions.Logging.Console.ConsoleLoggerProcessor.ProcessLogQueue", "library-thread")]
+    [InlineData("MyApp.Resource.Finalize", "finalizer")]
+    public void Start_routine_past_the_thread_start_frames_of_every_version_decides(string routine, string role)
+    {
+        var b = new FactsBuilder(pid: 1, creationEvents: false);
+        var t = b.Thread(102);
+        // .NET Core 3.x/5 start managed threads through ThreadHelper; the routine is the first frame past it.
+        b.Sample(t, 5, "System.Threading.Monitor.Wait", routine, "System.Threading.ExecutionContext.RunInternal", "System.Threading.ThreadHelper.ThreadStart_Context", "System.Threading.ThreadHelper.ThreadStart");
+        Assert.Equal(role, Only(b.Run(), 102).Role);
+    }
+
+    [Fact]
+    public void Finalizer_and_gate_threads_are_known_by_the_events_only_they_emit()
+    {
+        var b = new FactsBuilder(creationEvents: false);
+        var fin = b.Thread(300);
+        fin.Signal("GC/Finalizers", 5);
+        fin.Touch(5);
+        var gate = b.Thread(301);
+        gate.Signal("ThreadPoolWorkerThreadAdjustment", 7, "Starvation");
+        gate.Signal("ThreadPoolWorkerThreadAdjustment/Starvation", 7);
+        gate.Touch(7);
+        var r = b.Run();
+        Assert.Equal("finalizer", Only(r, 300).Role);
+        Assert.Equal("threadpool-gate", Only(r, 301).Role);
+    }
+
+    [Fact]
+    public void Rundown_thread_is_the_diagnostics_server_only_when_it_did_nothing_else()
+    {
+        var b = new FactsBuilder(pid: 1, creationEvents: false);
+        b.Facts.Info = b.Facts.Info with { HasSamples = true };
+        var app = b.Thread(400);
+        b.Sample(app, 10, "MyApp.Program.Main");
+        app.Touch(1);
+        app.Touch(2);
+        app.Signal("Rundown", 2);
+        var server = b.Thread(401, 8);
+        server.StartedAtMs = 3;
+        foreach (var (name, at) in new[] { ("ThreadCreated", 3.0), ("EventPipe/ProcessInfo", 3.1), ("Rundown", 3.2), ("Rundown", 3.3) })
+        {
+            server.Signal(name, at);
+            server.Touch(at);
+        }
+
+        var r = b.Run();
+        Assert.Equal("main", Only(r, 400).Role);
+        Assert.Contains(Only(r, 400).Evidence, e => e.Rule == "rundown-thread" && e.Role == "main");
+        Assert.Equal("diagnostics-server", Only(r, 401).Role);
+
+        // The same lone rundown with nothing to compare it with (no samples, no session start on it) is not guessed.
+        var lone = new FactsBuilder(pid: 1, creationEvents: false);
+        var only = lone.Thread(500);
+        only.Signal("Rundown", 9);
+        only.Touch(9);
+        var result = lone.Run();
+        Assert.Equal("unknown", Only(result, 500).Role);
+        Assert.Contains(result.Findings, f => f.Id == "unexplained-threads" && f.Details.Any(d => d.Contains("rundown", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void Exit_events_set_exit_times_and_threads_that_had_gone_do_not_count_against_max_threads()
+    {
+        var b = new FactsBuilder(creationEvents: false);
+        var retired = b.Thread(600);
+        retired.Signal("ThreadPoolWorkerThread/Stop", 80);
+        retired.Touch(80);
+        var bgc = b.Thread(601, 12);
+        bgc.CreatedFlags = 1;
+        bgc.Signal("GC/TerminateConcurrentThread", 90);
+        bgc.Touch(90);
+        var live = b.Thread(602);
+        live.Signal("ThreadPoolWorkerThread/Wait", 10);
+        live.Touch(10);
+        var r = b.Run();
+        Assert.Equal(80, Only(r, 600).ExitedAtMs);
+        Assert.Equal(90, Only(r, 601).ExitedAtMs);
+        Assert.Null(Only(r, 602).ExitedAtMs);
+        Assert.Empty(TraceThreads.Explain.Gates.Evaluate(r, new TraceThreads.Explain.GateOptions(MaxThreads: 1)));
+        Assert.Single(TraceThreads.Explain.Gates.Evaluate(r, new TraceThreads.Explain.GateOptions(MaxThreads: 0)));
+    }
+
+    [Fact]
+    public void Thread_that_triggered_a_background_gc_is_not_the_background_gc_thread()
+    {
+        var b = new FactsBuilder(creationEvents: false);
+        var app = b.Thread(700);
+        app.Signal("GC/CreateConcurrentThread", 5);
+        app.Touch(5);
+        Assert.NotEqual("gc-background", Only(b.Run(), 700).Role);
+    }
+
+    [Fact]
+    public void Created_at_is_the_earliest_evidence_and_a_thread_alive_before_the_trace_has_none()
+    {
+        var b = new FactsBuilder(census: true);
+        var t = b.Created(101, 5, 100, 10, StartCore, "MyApp.Program.Main");
+        t.NativeCreatedAtMs = 9.5;
+        b.Census(101, 12, null, "worker");
+        var sig = b.Census(102, 154, null, ".NET SigHandler");
+        sig.StartedAtMs = 17797;
+        var before = b.Census(103, 0, null, ".NET EventPipe");
+        before.CensusInitial = true;
+        before.StartedAtMs = 300;
+        var r = b.Run();
+        Assert.Equal(9.5, Only(r, 101).CreatedAtMs);
+        Assert.Equal(154, Only(r, 102).CreatedAtMs);
+        Assert.Null(Only(r, 103).CreatedAtMs);
     }
 
     [Theory]
