@@ -24,6 +24,7 @@ internal sealed class NetTraceReader
     private readonly TraceFacts _facts;
     private readonly ulong[] _stackBuffer = new ulong[MaxFrames];
     private readonly Dictionary<ulong, (int CreatorTid, double AtMs, ulong[] Stack)> _pendingCreations = [];
+    private readonly Dictionary<ulong, List<ThreadFacts>> _byPointer = [];
     private long _events;
     private bool _sawCreating;
     private bool _sawRundown;
@@ -41,20 +42,27 @@ internal sealed class NetTraceReader
     {
         var facts = new TraceFacts { Info = new TraceInfo { Path = displayPath, Format = "nettrace" } };
         var reader = new NetTraceReader(facts);
+
+        // Every block's size is checked against the file's length before TraceEvent allocates anything for it. A file
+        // whose structure breaks off (torn block, lying size, missing end tag) or goes on after its end tag (a second
+        // trace appended) is read through a view that ends after the last sound block.
+        var view = NettraceView.Open(path);
+        var partialReason = view.Problem;
         EventPipeEventSource source;
         try
         {
-            source = new EventPipeEventSource(path);
+            source = view.Stream is { } stream ? new EventPipeEventSource(stream) : new EventPipeEventSource(path);
         }
-        catch (Exception ex) when (IsFormatError(ex))
+        catch (Exception ex) when (IsInputFailure(ex))
         {
+            view.Dispose();
             throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is not a trace TraceEvent can read: {OneLine(ex.Message)}", ex);
         }
 
+        using (view)
         using (source)
         {
             reader.Subscribe(source, cancellationToken, progress);
-            var partialReason = (string?)null;
             try
             {
                 source.Process();
@@ -63,14 +71,14 @@ internal sealed class NetTraceReader
             {
                 throw;
             }
-            catch (Exception ex) when (IsFormatError(ex))
+            catch (Exception ex) when (IsInputFailure(ex))
             {
                 if (reader._events == 0)
                 {
                     throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' has no readable events: {OneLine(ex.Message)}", ex);
                 }
 
-                partialReason = $"the trace ends abruptly after {reader._events:N0} events ({OneLine(ex.Message)}); it was probably cut short while being written. Everything before the cut is reported.";
+                partialReason = $"reading stopped after {reader._events:N0} events ({OneLine(ex.Message)}): the trace is cut short or damaged there. Everything before it is reported.";
             }
 
             reader.Finish(source, partialReason);
@@ -128,9 +136,11 @@ internal sealed class NetTraceReader
         };
         clr.AppDomainResourceManagementThreadTerminated += e =>
         {
-            foreach (var t in _facts.Threads.Values)
+            // Every thread that has carried this Thread* so far (the runtime reuses them), found by index: a scan of
+            // all threads per event made a trace of 100,000 threads quadratic.
+            if (_byPointer.TryGetValue((ulong)e.ManagedThreadID, out var carriers))
             {
-                if (t.RuntimeThreadPointer == (ulong)e.ManagedThreadID)
+                foreach (var t in carriers)
                 {
                     t.TerminatedAtMs = e.TimeStampRelativeMSec;
                 }
@@ -151,7 +161,7 @@ internal sealed class NetTraceReader
             var t = _facts.Thread(osTid);
             t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
             t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
-            t.RuntimeThreadPointer ??= (ulong)e.ManagedThreadID;
+            SetPointer(t, (ulong)e.ManagedThreadID);
             t.InRundownThreadList = true;
         };
 
@@ -258,13 +268,27 @@ internal sealed class NetTraceReader
     private void Join(ulong runtimeThread, int osTid, double atMs)
     {
         var t = _facts.Thread(osTid);
-        t.RuntimeThreadPointer ??= runtimeThread;
+        SetPointer(t, runtimeThread);
         t.StartedAtMs ??= atMs;
         if (_pendingCreations.Remove(runtimeThread, out var creation))
         {
             t.CreatingAtMs = creation.AtMs;
             t.CreatorOsThreadId = creation.CreatorTid;
             t.CreationStack = creation.Stack;
+        }
+    }
+
+    private void SetPointer(ThreadFacts t, ulong runtimeThread)
+    {
+        if (t.RuntimeThreadPointer is null)
+        {
+            t.RuntimeThreadPointer = runtimeThread;
+            if (!_byPointer.TryGetValue(runtimeThread, out var carriers))
+            {
+                _byPointer[runtimeThread] = carriers = [];
+            }
+
+            carriers.Add(t);
         }
     }
 
@@ -375,9 +399,16 @@ internal sealed class NetTraceReader
         if (_pendingCreations.Count > 0)
         {
             // A Thread/Creating with no Running/ThreadCreated: the thread started after the trace ended, or never.
-            foreach (var (_, c) in _pendingCreations)
+            // Named one by one up to a few; a flood (a damaged trace) is one line, so the report stays readable.
+            const int Named = 10;
+            foreach (var c in _pendingCreations.Values.Take(Named))
             {
                 _facts.Warnings.Add($"thread creation at {c.AtMs:F1} ms by OS thread {c.CreatorTid} has no matching start in the trace (the thread started after the trace ended).");
+            }
+
+            if (_pendingCreations.Count > Named)
+            {
+                _facts.Warnings.Add($"{_pendingCreations.Count - Named:N0} more thread creations have no matching start in the trace.");
             }
         }
 
@@ -395,6 +426,7 @@ internal sealed class NetTraceReader
             EventCount = _events,
             EventsLost = source.EventsLost,
             IsPartial = partialReason is not null,
+            PartialReasons = partialReason is null ? [] : [partialReason],
             HasCreationEvents = _sawCreating,
             HasRundown = _sawRundown,
             HasSamples = _sawSamples,
@@ -432,12 +464,37 @@ internal sealed class NetTraceReader
         return null;
     }
 
-    private static bool IsFormatError(Exception ex) =>
-        ex is FormatException or EndOfStreamException or InvalidOperationException or IOException or ArgumentException
-            or NotSupportedException or IndexOutOfRangeException or OverflowException or InvalidDataException
-        || ex.GetType().Name.Contains("Serialization", StringComparison.Ordinal)
-        || ex.GetType().Name.Contains("UnsupportedFormat", StringComparison.Ordinal)
-        || ex.Message.Contains("Read past end of stream", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether an exception out of TraceEvent is a verdict on the input rather than a bug of ours. TraceEvent runs our
+    /// handlers inside <c>Process()</c>, so the exception's type says nothing; where it was thrown does. The innermost
+    /// frame that is either ours or TraceEvent's decides: TraceEvent's (its parser, or a payload accessor our handler
+    /// called on a damaged event) means the input; ours means a bug, which must reach the shell as one (exit 1).
+    /// </summary>
+    internal static bool IsInputFailure(Exception ex)
+    {
+        if (ex is OperationCanceledException or TraceThreadsException)
+        {
+            return false;
+        }
+
+        var ours = typeof(NetTraceReader).Assembly;
+        var parser = typeof(TraceEvent).Assembly;
+        foreach (var frame in new System.Diagnostics.StackTrace(ex, fNeedFileInfo: false).GetFrames())
+        {
+            var assembly = frame.GetMethod()?.DeclaringType?.Assembly;
+            if (assembly == ours)
+            {
+                return false;
+            }
+
+            if (assembly == parser || assembly?.GetName().Name == "Microsoft.Diagnostics.FastSerialization")
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static string OneLine(string s) => s.ReplaceLineEndings(" ").Trim();
 }

@@ -57,7 +57,7 @@ internal static class TraceLoader
             throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is empty: nothing was recorded.");
         }
 
-        if (StartsWith(head, NettraceMagic) || StartsWith(head, NetperfMagic) || StartsWith(head.AsSpan(4), NetperfMagic))
+        if (StartsWith(head, NettraceMagic) || StartsWith(head, NetperfMagic) || (head.Length > 4 && StartsWith(head.AsSpan(4), NetperfMagic)))
         {
             return NetTraceReader.Read(path, displayPath, cancellationToken, progress);
         }
@@ -80,10 +80,13 @@ internal static class TraceLoader
     /// <summary>
     /// Traces travel zipped (dotnet-monitor downloads, PerfView's test inputs, CI artifacts). A zip holding one
     /// .nettrace/.netperf is unpacked to a temporary file; an LTTng .trace.zip (perfcollect) is recognised by its CTF layout.
+    /// The entry is checked before anything is unpacked (name, declared size against the disk and a bomb's ratio,
+    /// method), and unpacking stops at the declared size: a damaged or hostile zip is an invalid trace, never a crash.
     /// </summary>
     private static TraceFacts LoadZip(string path, string displayPath, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ZipArchive zip;
+        IReadOnlyCollection<ZipArchiveEntry> entries;
         try
         {
             zip = ZipFile.OpenRead(path);
@@ -95,16 +98,25 @@ internal static class TraceLoader
 
         using (zip)
         {
-            if (zip.Entries.Any(e => e.FullName.Contains("lttng", StringComparison.OrdinalIgnoreCase) || e.Name == "metadata"))
+            try
+            {
+                entries = zip.Entries;
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is a damaged zip file (its central directory cannot be read): {ex.Message}", ex);
+            }
+
+            if (entries.Any(e => e.FullName.Contains("lttng", StringComparison.OrdinalIgnoreCase) || e.Name == "metadata"))
             {
                 throw new TraceThreadsException(ExitCode.UnsupportedFormat,
                     $"'{displayPath}' is an LTTng trace (perfcollect). Reading LTTng traces is coming; for now record with 'trace-threads collect' (.nettrace).");
             }
 
-            var traces = zip.Entries.Where(e => e.Name.EndsWith(".nettrace", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".netperf", StringComparison.OrdinalIgnoreCase)).ToList();
+            var traces = entries.Where(e => e.Name.EndsWith(".nettrace", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".netperf", StringComparison.OrdinalIgnoreCase)).ToList();
             if (traces.Count != 1)
             {
-                if (zip.Entries.Any(e => e.Name.EndsWith(".etl", StringComparison.OrdinalIgnoreCase)))
+                if (entries.Any(e => e.Name.EndsWith(".etl", StringComparison.OrdinalIgnoreCase)))
                 {
                     throw new TraceThreadsException(ExitCode.UnsupportedFormat,
                         $"'{displayPath}' holds a Windows ETW trace (.etl). Reading .etl is coming; for now record with 'trace-threads collect' or dotnet-trace (.nettrace).");
@@ -115,11 +127,13 @@ internal static class TraceLoader
                     : $"'{displayPath}' holds {traces.Count} traces; unzip it and analyze one at a time.");
             }
 
-            var temp = Path.Combine(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-{Guid.NewGuid():N}{Path.GetExtension(traces[0].Name)}");
+            var entry = traces[0];
+            var entryDisplay = $"{displayPath}!{ZipEntries.DisplayName(entry.FullName)}";
+            var temp = Path.Combine(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-{Guid.NewGuid():N}{(entry.Name.EndsWith(".netperf", StringComparison.OrdinalIgnoreCase) ? ".netperf" : ".nettrace")}");
             try
             {
-                traces[0].ExtractToFile(temp);
-                return LoadTrace(temp, $"{displayPath}!{traces[0].FullName}", progress, cancellationToken);
+                ZipEntries.Extract(entry, temp, entryDisplay, cancellationToken);
+                return LoadTrace(temp, entryDisplay, progress, cancellationToken);
             }
             finally
             {
