@@ -63,6 +63,7 @@ internal sealed class NetTraceReader
         using (source)
         {
             reader.Subscribe(source, cancellationToken, progress);
+            ExtraSubscriptions.Value?.Invoke(source);
             try
             {
                 source.Process();
@@ -81,11 +82,19 @@ internal sealed class NetTraceReader
                 partialReason = $"reading stopped after {reader._events:N0} events ({OneLine(ex.Message)}): the trace is cut short or damaged there. Everything before it is reported.";
             }
 
+            if (reader._events == 0 && view.Problem is not null)
+            {
+                throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' has no readable events: {view.Problem}");
+            }
+
             reader.Finish(source, partialReason);
         }
 
         return facts;
     }
+
+    /// <summary>Test seam: handlers added after ours, in this async flow only (a test proves that a throwing handler is a bug).</summary>
+    internal static readonly AsyncLocal<Action<EventPipeEventSource>?> ExtraSubscriptions = new();
 
     private void Subscribe(EventPipeEventSource source, CancellationToken cancellationToken, IProgress<long>? progress)
     {
@@ -467,8 +476,8 @@ internal sealed class NetTraceReader
     /// <summary>
     /// Whether an exception out of TraceEvent is a verdict on the input rather than a bug of ours. TraceEvent runs our
     /// handlers inside <c>Process()</c>, so the exception's type says nothing; where it was thrown does. The innermost
-    /// frame that is either ours or TraceEvent's decides: TraceEvent's (its parser, or a payload accessor our handler
-    /// called on a damaged event) means the input; ours means a bug, which must reach the shell as one (exit 1).
+    /// frame outside the framework decides: TraceEvent's (its parser, or a payload accessor our handler called on a
+    /// damaged event) means the input; any other (our handlers) means a bug, which must reach the shell as one (exit 1).
     /// </summary>
     internal static bool IsInputFailure(Exception ex)
     {
@@ -477,20 +486,17 @@ internal sealed class NetTraceReader
             return false;
         }
 
-        var ours = typeof(NetTraceReader).Assembly;
         var parser = typeof(TraceEvent).Assembly;
         foreach (var frame in new System.Diagnostics.StackTrace(ex, fNeedFileInfo: false).GetFrames())
         {
             var assembly = frame.GetMethod()?.DeclaringType?.Assembly;
-            if (assembly == ours)
+            var name = assembly?.GetName().Name;
+            if (name is null || name.StartsWith("System.", StringComparison.Ordinal) || name is "netstandard" or "mscorlib")
             {
-                return false;
+                continue; // the framework under whoever called it
             }
 
-            if (assembly == parser || assembly?.GetName().Name == "Microsoft.Diagnostics.FastSerialization")
-            {
-                return true;
-            }
+            return assembly == parser || name == "Microsoft.Diagnostics.FastSerialization";
         }
 
         return false;
