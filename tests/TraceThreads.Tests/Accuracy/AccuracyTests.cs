@@ -21,7 +21,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
 
     private sealed record Score(string Framework, string Scenario, int Correct, int Total, List<string> Misses, string? Error);
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task Every_scenario_on_every_runtime_is_attributed_correctly()
     {
         var scores = new List<Score>();

@@ -13,7 +13,7 @@ namespace TraceThreads.Tests.Accuracy;
 [Collection(LiveProcessCollection.Name)]
 public sealed class AttachModeTests
 {
-    [LinuxTheory]
+    [EnvTheory(Needs.Linux)]
     [InlineData(ScenarioApps.Net10, "threads")]
     [InlineData(ScenarioApps.Net8, "longrunning")]
     public async Task Attaching_to_a_running_process_attributes_its_threads_like_launch_mode(string tfm, string scenario)

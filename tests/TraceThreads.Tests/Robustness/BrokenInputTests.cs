@@ -94,7 +94,7 @@ public sealed class BrokenInputTests : IDisposable
         Assert.True(allocated < 512L << 20, $"allocated {allocated >> 20} MB");
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public async Task One_byte_in_the_first_metadata_block_no_longer_grows_memory_without_bound()
     {
         // dotnet-trace-2019-truncated.nettrace: the last byte of the first metadata block (offset 1445) set to 0x7F
