@@ -119,7 +119,7 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
             pool = [.. seeds];
         }
 
-        var weights = pool.Select(s => 1.0 / Math.Sqrt(Math.Max(1, s.Trace.Length / 1024.0))).ToArray();
+        var weights = pool.Select(s => 1.0 / Math.Pow(Math.Max(16, s.Trace.Length / 1024.0), 0.75)).ToArray();
         var pick = random.NextDouble() * weights.Sum();
         for (var i = 0; i < pool.Count; i++)
         {

@@ -44,8 +44,7 @@ internal sealed class NettraceView : IDisposable
             problem = $"the trace's structure breaks off at byte {scan.ValidLength:N0} of {scan.FileLength:N0}: {scan.Problem}. Everything before it is reported.";
         }
 
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return new NettraceView(new PrefixStream(file, scan.ValidLength, appendEndTag: !scan.Complete), problem);
+        return new NettraceView(new PrefixStream(path, scan.ValidLength, appendEndTag: !scan.Complete), problem);
     }
 
     public void Dispose() => Stream?.Dispose();
@@ -59,9 +58,10 @@ internal sealed class NettraceView : IDisposable
     }
 
     /// <summary>The first <c>length</c> bytes of a file, then the NullReference end tag when the file lacks one.</summary>
-    private sealed class PrefixStream(FileStream file, long length, bool appendEndTag) : Stream
+    private sealed class PrefixStream(string path, long length, bool appendEndTag) : Stream
     {
         private const byte NullReference = 1;
+        private readonly FileStream _file = new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         private long _position;
         private bool _tagWritten = !appendEndTag;
 
@@ -90,7 +90,7 @@ internal sealed class NettraceView : IDisposable
 
             if (_position < length)
             {
-                var n = file.Read(buffer[..(int)Math.Min(buffer.Length, length - _position)]);
+                var n = _file.Read(buffer[..(int)Math.Min(buffer.Length, length - _position)]);
                 if (n > 0)
                 {
                     _position += n;
@@ -125,7 +125,7 @@ internal sealed class NettraceView : IDisposable
         {
             if (disposing)
             {
-                file.Dispose();
+                _file.Dispose();
             }
 
             base.Dispose(disposing);

@@ -26,7 +26,7 @@ public class GoldenReportTests
     public void Text_report_matches_golden(string file)
     {
         var result = Analyze(file);
-        var text = new StringWriter();
+        using var text = new StringWriter();
         TextReport.Write(result, text, new TextReportOptions(Width: 80));
         Golden.Check(Path.ChangeExtension(file, ".txt"), text.ToString());
     }
@@ -35,7 +35,7 @@ public class GoldenReportTests
     [MemberData(nameof(SampleTraces))]
     public void Text_report_fits_an_80_column_terminal(string file)
     {
-        var text = new StringWriter();
+        using var text = new StringWriter();
         TextReport.Write(Analyze(file), text, new TextReportOptions(Width: 80, AllThreads: true, AllEvidence: true));
         var tooLong = text.ToString().Split('\n').Where(l => l.Length > 80).ToList();
         Assert.True(tooLong.Count == 0, "lines over 80 columns:\n" + string.Join("\n", tooLong));
