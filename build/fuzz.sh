@@ -14,3 +14,4 @@ dotnet build tests/TraceThreads.Fuzz -c Release -v quiet -nologo >/dev/null
 exec nice -n 19 dotnet tests/TraceThreads.Fuzz/bin/Release/net10.0/trace-threads-fuzz.dll \
   --inputs "$inputs" --seed "$seed" --time-limit-s 60 --memory-limit-mb 1024 \
   --save "$out/failures" --summary "$out/summary.md" "$@"
+# (--max-minutes M stops early on a busy machine; the summary then gives the count actually run.)

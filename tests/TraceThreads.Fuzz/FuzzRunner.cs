@@ -22,7 +22,11 @@ public enum Outcome
     Memory,
 }
 
-public sealed record FuzzOptions(int Inputs, int Seed, TimeSpan TimeLimit, long MemoryLimitBytes, string? SaveDirectory, IReadOnlyList<MutationKind> Kinds);
+public sealed record FuzzOptions(int Inputs, int Seed, TimeSpan TimeLimit, long MemoryLimitBytes, string? SaveDirectory, IReadOnlyList<MutationKind> Kinds)
+{
+    /// <summary>Stop after this long even if fewer inputs were run (the summary says how many were).</summary>
+    public TimeSpan? Budget { get; init; }
+}
 
 public sealed record CaseResult(FuzzCase Case, Outcome Outcome, int? ExitCode, TimeSpan Elapsed, long PeakRssBytes, string Detail);
 
@@ -40,9 +44,10 @@ public sealed class FuzzRunner(IReadOnlyList<Seed> seeds, FuzzOptions options, T
         var mutator = new Mutator(seeds, random);
         var work = Directory.CreateTempSubdirectory("tt-fuzz-").FullName;
         var results = new List<CaseResult>(options.Inputs);
+        var clock = Stopwatch.StartNew();
         try
         {
-            for (var i = 0; i < options.Inputs; i++)
+            for (var i = 0; i < options.Inputs && !(clock.Elapsed > options.Budget); i++)
             {
                 var kind = options.Kinds[random.Next(options.Kinds.Count)];
                 var input = mutator.Next(i, kind);

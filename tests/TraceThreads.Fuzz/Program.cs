@@ -9,6 +9,7 @@ var timeLimit = 30;
 var memoryMb = 1024;
 string? save = null;
 string? summaryPath = null;
+var minutes = 0.0;
 IReadOnlyList<MutationKind> kinds = Enum.GetValues<MutationKind>();
 for (var i = 0; i < args.Length; i++)
 {
@@ -21,6 +22,7 @@ for (var i = 0; i < args.Length; i++)
         case "--memory-limit-mb": memoryMb = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--save": save = Next(); break;
         case "--summary": summaryPath = Next(); break;
+        case "--max-minutes": minutes = double.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--kinds": kinds = [.. Next().Split(',').Select(Enum.Parse<MutationKind>)]; break;
         default:
             Console.Error.WriteLine($"unknown argument {args[i]}");
@@ -32,7 +34,7 @@ var root = Seeds.FindRepoRoot();
 var seeds = Seeds.Load(root, Path.GetFullPath(Path.Combine(root, "..", "shared", "traces", "external")));
 Console.WriteLine($"{seeds.Count} seeds: {string.Join(", ", seeds.Select(s => $"{s.Name}{s.Extension} ({s.Trace.Length / 1024} KB, {s.Blocks.Count} blocks)"))}");
 var clock = Stopwatch.StartNew();
-var runner = new FuzzRunner(seeds, new FuzzOptions(inputs, seed, TimeSpan.FromSeconds(timeLimit), (long)memoryMb << 20, save, kinds), Console.Out);
+var runner = new FuzzRunner(seeds, new FuzzOptions(inputs, seed, TimeSpan.FromSeconds(timeLimit), (long)memoryMb << 20, save, kinds) { Budget = minutes > 0 ? TimeSpan.FromMinutes(minutes) : null }, Console.Out);
 var results = runner.Run();
 var summary = FuzzRunner.Summary(results);
 using var self = Process.GetCurrentProcess();
