@@ -1,39 +1,85 @@
 #!/usr/bin/env bash
-# What `trace-threads collect` costs the traced app: throughput of bench/busy-app (every core busy with CPU and
-# allocation, a new thread every 10 ms, thread-pool bursts) untraced, under `trace-threads collect` (defaults, and
-# with --samples) and under `dotnet-trace collect` with the default's providers, interleaved in one run, REPS times,
-# medians reported (this machine is noisy: other work shares its cores). Also the collector's own CPU and trace sizes.
+# What `trace-threads collect` costs the traced app, and what each of its parts costs.
 #
-# Usage: bench/collect-overhead.sh [REPS=7] [SECONDS=5]
-#   DOTNET_TRACE=/path/to/dotnet-trace to use a given dotnet-trace; otherwise PATH, ~/.dotnet/tools, or it is
-#   installed into bench/out/tools with `dotnet tool install`.
+# 1. The thread-creation recorder (the LD_PRELOAD hook), alone: bench/hook-cost.c creates and joins empty threads,
+#    plain and hooked in alternating rounds; the extra time per creation is the median over pairs of rounds.
+# 2. Each load below, untraced and under each configuration, interleaved in one run (a random order within each
+#    repetition), REPS times. Every configuration's throughput is divided by the untraced run's and by dotnet-trace's
+#    *of the same repetition*; the median of those ratios is the figure, min and max beside it show the noise.
+#    - busy:     bench/BusyApp overhead: every core busy (CPU and allocation), a new thread every 10 ms, pool bursts;
+#    - idle5000: the same plus 5,000 parked threads that wake once a second: where per-thread costs show.
+#    Configurations: untraced; dotnet-trace with the providers of trace-threads' default profile; trace-threads
+#    collect with its defaults; with --no-census; with --no-pthread-hook; (optionally) with --samples.
+#
+# Usage: bench/collect-overhead.sh [REPS=9] [SECONDS=5]
+#   LOADS="busy idle5000"  CONFIGS="untraced dotnet-trace defaults no-census no-hook" (add "samples" for --samples)
+#   HOOK_ROUNDS=15 HOOK_N=5000 (0 rounds skips the hook benchmark)   TT_DIR=<a built trace-threads> (skips its build)
+#   OUT=<folder> (bench/out)   DOTNET_TRACE=<path> (else PATH, ~/.dotnet/tools, or installed into $OUT/tools)
 set -euo pipefail
 
-REPS=${1:-7}
+REPS=${1:-9}
 SECONDS_PER_RUN=${2:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=$ROOT/bench/out
+OUT=${OUT:-$ROOT/bench/out}
+LOADS=${LOADS:-busy idle5000}
+CONFIGS=(${CONFIGS:-untraced dotnet-trace defaults no-census no-hook})
+HOOK_ROUNDS=${HOOK_ROUNDS:-15}
+HOOK_N=${HOOK_N:-5000}
 mkdir -p "$OUT"
-rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.nettrace "$OUT"/*.jsonl
+rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.nettrace "$OUT"/*.jsonl "$OUT"/hook-*.txt
 
-echo "building busy-app and trace-threads (Release)..." >&2
-dotnet build -c Release "$ROOT/bench/busy-app" -o "$OUT/busy" -nologo -v quiet >&2
-dotnet build -c Release "$ROOT/src/TraceThreads" -o "$OUT/tt" -nologo -v quiet >&2
+echo "building BusyApp and trace-threads (Release)..." >&2
+dotnet build -c Release "$ROOT/bench/BusyApp" -o "$OUT/busy" -nologo -v quiet >&2
+if [ -z "${TT_DIR:-}" ]; then
+  dotnet build -c Release "$ROOT/src/TraceThreads" -o "$OUT/tt" -nologo -v quiet >&2
+  TT_DIR=$OUT/tt
+fi
 
 DT=${DOTNET_TRACE:-$(command -v dotnet-trace || true)}
 [ -z "$DT" ] && [ -x "$HOME/.dotnet/tools/dotnet-trace" ] && DT=$HOME/.dotnet/tools/dotnet-trace
+[ -z "$DT" ] && [ -x "$OUT/tools/dotnet-trace" ] && DT=$OUT/tools/dotnet-trace
 if [ -z "$DT" ]; then
   echo "installing dotnet-trace into $OUT/tools..." >&2
   dotnet tool install --tool-path "$OUT/tools" dotnet-trace >&2
   DT=$OUT/tools/dotnet-trace
 fi
 
-BUSY=("dotnet" "$OUT/busy/busy-app.dll" "$SECONDS_PER_RUN")
-# The providers of trace-threads' default profile, spelled for dotnet-trace (which then adds nothing of its own).
-PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4"
+echo "machine: $(nproc) cores, $(uname -sr), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "dotnet $(dotnet --version), dotnet-trace $("$DT" --version 2>/dev/null | head -1), trace-threads from $TT_DIR"
 
+# ---- 1. the hook's cost per thread creation ----
+PRELOAD=$TT_DIR/libtrace-threads-preload.so
+if [ "$HOOK_ROUNDS" -gt 0 ] && [ -f "$PRELOAD" ] && command -v gcc >/dev/null; then
+  gcc -O2 -pthread -o "$OUT/hook-cost" "$ROOT/bench/hook-cost.c"
+  for ((r = 1; r <= HOOK_ROUNDS; r++)); do
+    # plain, hooked, plain, hooked C11: each hooked round sits between the plain ones it is compared with.
+    "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-plain.txt"
+    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-hooked.txt"
+    "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-plain-thrd.txt"
+    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-hooked-thrd.txt"
+    LD_PRELOAD=$PRELOAD "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-nolog.txt"
+    rm -f "$OUT/hook.jsonl"
+  done
+  python3 - "$OUT" "$HOOK_N" "$HOOK_ROUNDS" <<'PY'
+import statistics, sys
+out, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
+read = lambda name: [float(l) for l in open(f"{out}/hook-{name}.txt") if l.strip()]
+plain, plain_c11 = read("plain"), read("plain-thrd")
+def show(label, hooked, base):
+    d = [h - p for h, p in zip(hooked, base)]
+    print(f"  {label:<44}{statistics.median(hooked)/1000:>8.1f} us{statistics.median(d)/1000:>+9.2f} us  [{min(d)/1000:+.2f} .. {max(d)/1000:+.2f}]")
+print(f"\nthread creation (create + join of an empty thread), {rounds} rounds of {n}; median, extra vs plain [min .. max of paired rounds]:")
+print(f"  {'plain pthread_create':<44}{statistics.median(plain)/1000:>8.1f} us")
+show("hooked pthread_create (one record each)", read("hooked"), plain)
+show("hooked, no log (LD_PRELOAD only)", read("nolog"), plain)
+print(f"  {'plain thrd_create':<44}{statistics.median(plain_c11)/1000:>8.1f} us")
+show("hooked thrd_create (one record each)", read("hooked-thrd"), plain_c11)
+PY
+fi
+
+# ---- 2. the loads ----
 # Runs a command and records the CPU seconds of that process alone (not its children) in $1.cpu: the collector's
-# own cost. /proc/<pid>/stat is sampled every 50 ms; the last sample before exit is kept.
+# own cost. /proc/<pid>/stat is sampled every 20 ms; the last sample before exit is kept.
 own_cpu() {
   local name=$1; shift
   python3 - "$OUT/$name.cpu" "$@" <<'PY'
@@ -49,64 +95,74 @@ while p.poll() is None:
         last = (int(fields[11]) + int(fields[12])) / tick
     except (OSError, IndexError):
         pass
-    time.sleep(0.05)
+    time.sleep(0.02)
 with open(out, "a") as f:
     f.write(f"{last:.2f}\n")
 sys.exit(p.returncode)
 PY
 }
 
+PROVIDERS="Microsoft-Windows-DotNETRuntime:0x80010018:4"   # trace-threads' default profile, spelled for dotnet-trace
+TT=(dotnet "$TT_DIR/trace-threads.dll" collect)
+
 run() {
-  local name=$1
+  local load=$1 name=$2 res="$OUT/$1-$2.res" trace="$OUT/$1-$2.nettrace"
+  local app=(dotnet "$OUT/busy/BusyApp.dll" overhead "$SECONDS_PER_RUN" "$res")
+  [ "$load" = idle5000 ] && app+=(--idle 5000)
   case $name in
-    untraced) "${BUSY[@]}" "$OUT/$name.res" ;;
-    trace-threads) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
-    trace-threads-samples) own_cpu "$name" dotnet "$OUT/tt/trace-threads.dll" collect --samples -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
-    dotnet-trace) own_cpu "$name" "$DT" collect --providers "$PROVIDERS" -o "$OUT/$name.nettrace" -- "${BUSY[@]}" "$OUT/$name.res" ;;
+    untraced) "${app[@]}" ;;
+    dotnet-trace) own_cpu "$load-$name" "$DT" collect --providers "$PROVIDERS" -o "$trace" -- "${app[@]}" ;;
+    defaults) own_cpu "$load-$name" "${TT[@]}" -o "$trace" -- "${app[@]}" ;;
+    no-census) own_cpu "$load-$name" "${TT[@]}" --no-census -o "$trace" -- "${app[@]}" ;;
+    no-hook) own_cpu "$load-$name" "${TT[@]}" --no-pthread-hook -o "$trace" -- "${app[@]}" ;;
+    samples) own_cpu "$load-$name" "${TT[@]}" --samples -o "$trace" -- "${app[@]}" ;;
+    *) echo "unknown configuration $name" >&2; return 2 ;;
   esac
 }
 
-CONFIGS=(untraced trace-threads dotnet-trace trace-threads-samples)
-for ((rep = 1; rep <= REPS; rep++)); do
-  # A different order each repetition, so a slow spell of the machine does not always hit the same configuration.
-  mapfile -t order < <(printf '%s\n' "${CONFIGS[@]}" | shuf)
-  for name in "${order[@]}"; do
-    printf 'rep %d/%d: %s\n' "$rep" "$REPS" "$name" >&2
-    run "$name" || echo "  ($name exited with $?)" >&2
+for load in $LOADS; do
+  for ((rep = 1; rep <= REPS; rep++)); do
+    # A different order each repetition, so a slow spell of the machine does not always hit the same configuration.
+    mapfile -t order < <(printf '%s\n' "${CONFIGS[@]}" | shuf)
+    for name in "${order[@]}"; do
+      printf '%s rep %d/%d: %s\n' "$load" "$rep" "$REPS" "$name" >&2
+      # A failed run leaves a hole, not a shifted pairing: every configuration gets a line per repetition.
+      run "$load" "$name" || { echo "  ($name exited with $?)" >&2; }
+      res="$OUT/$load-$name.res"
+      [ "$(wc -l <"$res" 2>/dev/null || echo 0)" -ge "$rep" ] || echo "failed" >>"$res"
+    done
   done
-done
 
-python3 - "$OUT" "$SECONDS_PER_RUN" "$REPS" "${CONFIGS[@]}" <<'PY'
+  python3 - "$OUT" "$load" "$SECONDS_PER_RUN" "$REPS" "${CONFIGS[@]}" <<'PY'
 import os, statistics, sys
-out, seconds, reps, configs = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+out, load, seconds, reps, configs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:]
 def results(c):
-    path = f"{out}/{c}.res"
-    return [dict((k, float(v)) for k, v in (f.split("=") for f in l.split())) for l in open(path) if l.strip()] if os.path.exists(path) else []
+    path = f"{out}/{load}-{c}.res"
+    if not os.path.exists(path):
+        return []
+    return [dict((k, float(v)) for k, v in (f.split("=") for f in l.split())) if "=" in l else None for l in open(path) if l.strip()]
 def lines(path):
     return [float(l) for l in open(path) if l.strip()] if os.path.exists(path) else []
-base = results("untraced")
-def paired(c, key, against=base):
-    # Repetition i of every configuration ran within the same minute: compare within a repetition, then take the
-    # median, so slow spells of the machine cancel out.
-    r = results(c)
-    n = min(len(r), len(against))
-    return statistics.median(r[i][key] / against[i][key] for i in range(n)) if n else float("nan")
-dt = results("dotnet-trace")
-print(f"{'configuration':<23}{'ops/s':>11}{'vs untraced':>13}{'ops/CPU-s':>11}{'vs untraced':>13}{'vs dotnet-trace':>17}{'collector CPU':>15}{'trace':>9}")
+def ratios(c, against, key="opsPerSec"):
+    r, a = results(c), results(against)
+    return [x[key] / y[key] for x, y in zip(r, a) if x and y]
+def cell(v):
+    return f"{statistics.median(v):6.1%} [{min(v):6.1%} .. {max(v):6.1%}]" if v else f"{'-':>26}"
+print(f"\nload {load}: {reps} repetitions of {seconds} s (+1 s warm-up){' with 5,000 idle threads' if load == 'idle5000' else ''}")
+print(f"{'configuration':<14}{'ops/s':>11}  {'vs untraced  median [min .. max]':<32}{'vs dotnet-trace  median [min .. max]':<38}{'ops/CPU-s vs untr.':>19}{'collector CPU':>15}{'trace':>9}")
 for c in configs:
-    r = results(c)
+    r = [x for x in results(c) if x]
     if not r:
-        print(f"{c:<23}{'(no result)':>11}")
+        print(f"{c:<14}{'(no result)':>11}")
         continue
     ops = statistics.median(x["opsPerSec"] for x in r)
-    eff = statistics.median(x["opsPerCpuSec"] for x in r)
-    cpu = lines(f"{out}/{c}.cpu")
-    size = os.path.getsize(f"{out}/{c}.nettrace") / 1048576 if os.path.exists(f"{out}/{c}.nettrace") else None
-    vs_dt = f"{paired(c, 'opsPerSec', dt):.1%}" if dt else "-"
-    print(f"{c:<23}{ops:>11,.0f}{paired(c, 'opsPerSec'):>13.1%}{eff:>11,.0f}{paired(c, 'opsPerCpuSec'):>13.1%}{vs_dt:>17}"
-          f"{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
-print(f"\n{reps} repetitions of {seconds} s (+1 s warm-up) each, configurations in a random order within each repetition.")
-print("ops/s and ops/CPU-s: medians; 'vs' columns: median over repetitions of the ratio within a repetition.")
-print("collector CPU: the collecting process alone (its census, stream copy, startup), not the traced app.")
-print(f"load average now: {open('/proc/loadavg').read().split()[0:3]}")
+    eff = ratios(c, "untraced", "opsPerCpuSec")
+    cpu = lines(f"{out}/{load}-{c}.cpu")
+    trace = f"{out}/{load}-{c}.nettrace"
+    size = os.path.getsize(trace) / 1048576 if os.path.exists(trace) else None
+    print(f"{c:<14}{ops:>11,.0f}  {cell(ratios(c, 'untraced')):<32}{cell(ratios(c, 'dotnet-trace')):<38}"
+          f"{(f'{statistics.median(eff):.1%}' if eff else '-'):>19}{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
+print("ratios: within each repetition, then the median (min and max show the spread); collector CPU: the collecting")
+print(f"process alone (census, stream copy, startup), not the app. load average now: {' '.join(open('/proc/loadavg').read().split()[0:3])}")
 PY
+done

@@ -1,4 +1,5 @@
-// Load generator for bench/analyze-throughput.sh. Keeps a process busy in every way the analyzer reads:
+// Load generator for the benchmarks. `BusyApp overhead ...` is the target of bench/collect-overhead.sh (OverheadLoad.cs);
+// otherwise it is the load of bench/analyze-throughput.sh, which keeps a process busy in every way the analyzer reads:
 // - idle threads parked at varying stack depths: the sampler walks every managed thread each pass, running or not,
 //   so these are what make a sampled trace large on a 2-core machine (samples are nearly all of its events);
 // - busy threads doing CPU work at different depths (running and preempted samples);
@@ -9,6 +10,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+
+if (args is ["overhead", ..])
+{
+    return OverheadLoad.Run(args[1..]);
+}
 
 var seconds = Arg("--seconds", 60);
 var idle = Arg("--idle", 150);

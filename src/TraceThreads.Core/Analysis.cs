@@ -7,7 +7,9 @@ namespace TraceThreads;
 /// <param name="CensusPath">An explicit census sidecar; null means look beside the trace.</param>
 /// <param name="UseCensus">False ignores any census (--no-census).</param>
 /// <param name="EventsRead">Told the running event count now and then (every 64K events), for a progress display.</param>
-public sealed record AnalyzeOptions(string TracePath, string? CensusPath = null, bool UseCensus = true, IProgress<long>? EventsRead = null);
+/// <param name="ProcessId">For a trace of the whole machine (.etl): the process to analyze.</param>
+/// <param name="ProcessName">... or its name (without .exe).</param>
+public sealed record AnalyzeOptions(string TracePath, string? CensusPath = null, bool UseCensus = true, IProgress<long>? EventsRead = null, int? ProcessId = null, string? ProcessName = null);
 
 /// <summary>The one entry point of the engine: load, model, attribute, explain. Never writes to the console.</summary>
 public static class TraceAnalysis

@@ -42,6 +42,9 @@ public enum ExitCode
     /// <summary>A CI gate set on the command line was exceeded.</summary>
     GateFailed = 11,
 
+    /// <summary>analyze: the report could not be written (the -o file is not writable, the disk is full).</summary>
+    ReportFailed = 12,
+
     /// <summary>Stopped by Ctrl+C before the work was done (analyze). collect treats Ctrl+C as a normal stop.</summary>
     Interrupted = 130,
 }

@@ -15,6 +15,7 @@ internal static class ScenarioCatalog
         ["filewatcher"] = FileWatcher.Run,
         ["servergc"] = ServerGc.Run,
         ["native"] = NativeThreads.Run,
+        ["native-c11"] = NativeC11Threads.Run,
         ["churn"] = Churn.Run,
         ["leak"] = Leak.Run,
         ["aspnet"] = AspNet.Run,

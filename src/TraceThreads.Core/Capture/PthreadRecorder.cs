@@ -25,17 +25,24 @@ public static class PthreadRecorder
         return File.Exists(path) ? path : null;
     }
 
+    /// <summary>The log a launched target writes, or null when the hook is off or unavailable.</summary>
+    public static string? LogPath(CollectOptions options, string tracePath)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.PthreadHook && options.Target is CollectTarget.Launch && Library() is not null && !string.IsNullOrEmpty(tracePath) ? tracePath + LogSuffix : null;
+    }
+
     /// <summary>Variables to add to a launched target's environment (none when the hook is off or unavailable).</summary>
     public static IEnumerable<KeyValuePair<string, string?>> Environment(CollectOptions options, string tracePath)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.PthreadHook || Library() is not { } library || string.IsNullOrEmpty(tracePath))
+        if (LogPath(options, tracePath) is not { } log || Library() is not { } library)
         {
             yield break;
         }
 
         var existing = System.Environment.GetEnvironmentVariable("LD_PRELOAD");
         yield return new("LD_PRELOAD", string.IsNullOrEmpty(existing) ? library : library + ":" + existing);
-        yield return new(LogVariable, tracePath + LogSuffix);
+        yield return new(LogVariable, log);
     }
 }

@@ -470,7 +470,7 @@ public sealed class TraceCollector
                 $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}".ToLowerInvariant(),
                 options.Tool,
                 settings.Interval.TotalMilliseconds * ThreadCensus.StatEvery(settings.Interval));
-            _census = new ThreadCensus(owner._procFs(), _censusFile, header, settings.Interval, _startTimestamp, owner._time);
+            _census = new ThreadCensus(owner._procFs(), _censusFile, header, settings.Interval, _startTimestamp, owner._time, PthreadRecorder.LogPath(options, _tracePath));
             _censusFile = null; // owned by the census now
             _census.Start();
         }

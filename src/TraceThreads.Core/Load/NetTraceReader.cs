@@ -23,29 +23,28 @@ internal sealed class NetTraceReader
 
     private readonly TraceFacts _facts;
     private readonly ulong[] _stackBuffer = new ulong[MaxFrames];
-    private readonly Dictionary<ulong, (int CreatorTid, double AtMs, ulong[] Stack)> _pendingCreations = [];
-    private readonly Dictionary<ulong, List<ThreadFacts>> _byPointer = [];
+    private readonly RuntimeFactRecorder _runtime;
     private long _events;
-    private bool _sawCreating;
-    private bool _sawRundown;
     private bool _sawSamples;
     private string? _commandLine;
     private string? _os;
     private string? _arch;
-    private string? _runtimeVersion;
     private int? _processId;
-    private bool _sawRundownThreadList;
 
-    private NetTraceReader(TraceFacts facts) => _facts = facts;
+    private NetTraceReader(TraceFacts facts)
+    {
+        _facts = facts;
+        _runtime = new RuntimeFactRecorder(facts);
+    }
 
     public static TraceFacts Read(string path, string displayPath, CancellationToken cancellationToken, IProgress<long>? progress = null)
     {
         var facts = new TraceFacts { Info = new TraceInfo { Path = displayPath, Format = "nettrace" } };
         var reader = new NetTraceReader(facts);
 
-        // Every block's size is checked against the file's length before TraceEvent allocates anything for it. A file
-        // whose structure breaks off (torn block, lying size, missing end tag) or goes on after its end tag (a second
-        // trace appended) is read through a view that ends after the last sound block.
+        // Every block's size (and every metadata field count) is checked against the file before TraceEvent allocates
+        // anything for it. A file whose structure breaks off (torn block, lying size, missing end tag) or goes on after
+        // its end tag (a second trace appended) is read through a view that ends after the last sound block.
         var view = NettraceView.Open(path);
         var partialReason = view.Problem;
         EventPipeEventSource source;
@@ -126,70 +125,22 @@ internal sealed class NetTraceReader
             }
         };
 
-        // Thread/Creating fires on the creating thread with the creation stack; Thread/Running and
-        // AppDomainResourceManagement/ThreadCreated fire on the new thread. All carry the runtime's Thread* as ID.
-        // Verified on .NET 8-10 (Linux); .NET Core 3.x emits ThreadCreated without Thread/Creating.
-        clr.ThreadCreating += e =>
-        {
-            _sawCreating = true;
-            _pendingCreations[e.ThreadStartWorkID] = (e.ThreadID, e.TimeStampRelativeMSec, EventStackReader.Frames(e, _stackBuffer).ToArray());
-        };
-        clr.ThreadRunning += e => Join(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec);
+        // Decoded by TraceEvent, recorded by the recorder every reader shares (see RuntimeFactRecorder).
+        clr.ThreadCreating += e => _runtime.ThreadCreating(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec, EventStackReader.Frames(e, _stackBuffer).ToArray());
+        clr.ThreadRunning += e => _runtime.ThreadRunning(e.ThreadStartWorkID, e.ThreadID, e.TimeStampRelativeMSec);
         clr.AppDomainResourceManagementThreadCreated += e =>
-        {
-            var osTid = e.OSThreadID != 0 ? (int)e.OSThreadID : e.ThreadID;
-            var t = _facts.Thread(osTid);
-            t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
-            t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
-            Join((ulong)e.ManagedThreadID, osTid, e.TimeStampRelativeMSec);
-        };
-        clr.AppDomainResourceManagementThreadTerminated += e =>
-        {
-            // Every thread that has carried this Thread* so far (the runtime reuses them), found by index: a scan of
-            // all threads per event made a trace of 100,000 threads quadratic.
-            if (_byPointer.TryGetValue((ulong)e.ManagedThreadID, out var carriers))
-            {
-                foreach (var t in carriers)
-                {
-                    t.TerminatedAtMs = e.TimeStampRelativeMSec;
-                }
-            }
-        };
-
-        // Rundown lists every managed thread alive at the end, which covers threads created before an attach.
+            _runtime.ThreadCreated((ulong)e.ManagedThreadID, e.OSThreadID != 0 ? (int)e.OSThreadID : e.ThreadID, (int)e.ManagedThreadIndex, (int)e.Flags, e.TimeStampRelativeMSec);
+        clr.AppDomainResourceManagementThreadTerminated += e => _runtime.ThreadTerminated((ulong)e.ManagedThreadID, e.TimeStampRelativeMSec);
         rundown.LoaderThreadDCStop += e =>
-        {
-            MarkRundown(e);
-            _sawRundownThreadList = true;
-            var osTid = (int)e.OSThreadID;
-            if (osTid == 0)
-            {
-                return;
-            }
-
-            var t = _facts.Thread(osTid);
-            t.ManagedThreadId ??= (int)e.ManagedThreadIndex;
-            t.CreatedFlags = (t.CreatedFlags ?? 0) | (int)e.Flags;
-            SetPointer(t, (ulong)e.ManagedThreadID);
-            t.InRundownThreadList = true;
-        };
+            _runtime.RundownThread(e.ThreadID, e.TimeStampRelativeMSec, (ulong)e.ManagedThreadID, (int)e.OSThreadID, (int)e.ManagedThreadIndex, (int)e.Flags);
 
         clr.ThreadPoolWorkerThreadStart += e => Signal(e, Signals.PoolWorkerStart);
         clr.ThreadPoolWorkerThreadStop += e => Signal(e, Signals.PoolWorkerStop);
         clr.ThreadPoolWorkerThreadWait += e => Signal(e, Signals.PoolWorkerWait);
         clr.ThreadPoolWorkerThreadRetirementStart += e => Signal(e, Signals.PoolWorkerRetirement);
         clr.ThreadPoolWorkerThreadAdjustmentAdjustment += e =>
-        {
-            // TraceEvent's enum stops at 7 (ThreadTimedOut); .NET 6+ also sends 8 = CooperativeBlocking, so decode raw.
-            var reason = PoolReasons.Name((int)e.Reason);
-            Signal(e, Signals.PoolAdjustment, reason);
-            _facts.PoolAdjustments.Add(new PoolAdjustment(e.TimeStampRelativeMSec, (int)e.NewWorkerThreadCount, reason, e.AverageThroughput));
-        };
-        clr.ThreadPoolMinMaxThreads += e =>
-        {
-            _facts.MinWorkerThreads = e.MinWorkerThreads;
-            _facts.MaxWorkerThreads = e.MaxWorkerThreads;
-        };
+            _runtime.PoolAdjustment(e.ThreadID, e.TimeStampRelativeMSec, (int)e.NewWorkerThreadCount, (int)e.Reason, e.AverageThroughput);
+        clr.ThreadPoolMinMaxThreads += e => _runtime.PoolMinMax(e.MinWorkerThreads, e.MaxWorkerThreads);
         clr.IOThreadCreationStart += e => Signal(e, Signals.IoThreadCreate);
         clr.IOThreadRetirementStart += e => Signal(e, Signals.IoThreadRetire);
 
@@ -199,13 +150,13 @@ internal sealed class NetTraceReader
         clr.GCStart += e => Signal(e, Signals.GcStart);
         clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
 
-        clr.MethodLoadVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        clr.MethodLoadVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.MethodDCStopVerbose += e =>
         {
-            MarkRundown(e);
-            _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+            _runtime.Rundown(e.ThreadID, e.TimeStampRelativeMSec);
+            _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         };
-        rundown.MethodDCStartVerbose += e => _facts.Methods.Add(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        rundown.MethodDCStartVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
         rundown.RuntimeStart += OnRuntime;
         clr.RuntimeStart += OnRuntime;
 
@@ -259,55 +210,10 @@ internal sealed class NetTraceReader
         return text;
     }
 
-    private void MarkRundown(TraceEvent e)
-    {
-        _sawRundown = true;
-        if (e.ThreadID > 0)
-        {
-            _facts.Thread(e.ThreadID).Signal(Signals.Rundown, e.TimeStampRelativeMSec);
-        }
-    }
+    private void OnRuntime(RuntimeInformationTraceData e) =>
+        _runtime.Runtime(e.RuntimeDllPath, e.VMMajorVersion, e.VMMinorVersion, e.VMBuildNumber);
 
-    private void OnRuntime(RuntimeInformationTraceData e)
-    {
-        _runtimeVersion ??= RuntimeVersionFrom(e.RuntimeDllPath)
-            ?? $"{e.VMMajorVersion}.{e.VMMinorVersion}.{e.VMBuildNumber}";
-    }
-
-    private void Join(ulong runtimeThread, int osTid, double atMs)
-    {
-        var t = _facts.Thread(osTid);
-        SetPointer(t, runtimeThread);
-        t.StartedAtMs ??= atMs;
-        if (_pendingCreations.Remove(runtimeThread, out var creation))
-        {
-            t.CreatingAtMs = creation.AtMs;
-            t.CreatorOsThreadId = creation.CreatorTid;
-            t.CreationStack = creation.Stack;
-        }
-    }
-
-    private void SetPointer(ThreadFacts t, ulong runtimeThread)
-    {
-        if (t.RuntimeThreadPointer is null)
-        {
-            t.RuntimeThreadPointer = runtimeThread;
-            if (!_byPointer.TryGetValue(runtimeThread, out var carriers))
-            {
-                _byPointer[runtimeThread] = carriers = [];
-            }
-
-            carriers.Add(t);
-        }
-    }
-
-    private void Signal(TraceEvent e, string name, string? detail = null)
-    {
-        if (e.ThreadID > 0)
-        {
-            _facts.Thread(e.ThreadID).Signal(name, e.TimeStampRelativeMSec, detail);
-        }
-    }
+    private void Signal(TraceEvent e, string name, string? detail = null) => _runtime.Signal(e.ThreadID, name, e.TimeStampRelativeMSec, detail);
 
     private static void AddSampledStack(ThreadFacts t, ReadOnlySpan<ulong> frames)
     {
@@ -405,21 +311,7 @@ internal sealed class NetTraceReader
             _facts.Warnings.Add(partialReason);
         }
 
-        if (_pendingCreations.Count > 0)
-        {
-            // A Thread/Creating with no Running/ThreadCreated: the thread started after the trace ended, or never.
-            // Named one by one up to a few; a flood (a damaged trace) is one line, so the report stays readable.
-            const int Named = 10;
-            foreach (var c in _pendingCreations.Values.Take(Named))
-            {
-                _facts.Warnings.Add($"thread creation at {c.AtMs:F1} ms by OS thread {c.CreatorTid} has no matching start in the trace (the thread started after the trace ended).");
-            }
-
-            if (_pendingCreations.Count > Named)
-            {
-                _facts.Warnings.Add($"{_pendingCreations.Count - Named:N0} more thread creations have no matching start in the trace.");
-            }
-        }
+        _runtime.Finish();
 
         var start = source.SessionStartTime;
         _facts.Info = _facts.Info with
@@ -429,17 +321,17 @@ internal sealed class NetTraceReader
             ProcessName = ProcessNames.FromCommandLine(_commandLine),
             Os = _os,
             Architecture = _arch,
-            RuntimeVersion = _runtimeVersion,
+            RuntimeVersion = _runtime.RuntimeVersion,
             StartUtc = start == default ? null : start.ToUniversalTime(),
             DurationMs = Math.Max(0, source.SessionEndTimeRelativeMSec),
             EventCount = _events,
             EventsLost = source.EventsLost,
             IsPartial = partialReason is not null,
             PartialReasons = partialReason is null ? [] : [partialReason],
-            HasCreationEvents = _sawCreating,
-            HasRundown = _sawRundown,
+            HasCreationEvents = _runtime.SawCreating,
+            HasRundown = _runtime.SawRundown,
             HasSamples = _sawSamples,
-            HasRundownThreadList = _sawRundownThreadList,
+            HasRundownThreadList = _runtime.SawRundownThreadList,
         };
     }
 
@@ -451,25 +343,6 @@ internal sealed class NetTraceReader
         }
 
         // Before nettrace V6 the pid is not in the header; every event carries it instead (see the AllEvents hook).
-        return null;
-    }
-
-    internal static string? RuntimeVersionFrom(string? runtimeDllPath)
-    {
-        if (string.IsNullOrEmpty(runtimeDllPath))
-        {
-            return null;
-        }
-
-        var parts = runtimeDllPath.Replace('\\', '/').Split('/');
-        for (var i = 0; i + 1 < parts.Length; i++)
-        {
-            if (parts[i].Equals("Microsoft.NETCore.App", StringComparison.OrdinalIgnoreCase))
-            {
-                return parts[i + 1];
-            }
-        }
-
         return null;
     }
 

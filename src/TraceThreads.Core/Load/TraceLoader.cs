@@ -8,9 +8,13 @@ namespace TraceThreads.Load;
 /// </summary>
 internal static class TraceLoader
 {
-    private static readonly byte[] NettraceMagic = "Nettrace"u8.ToArray();
-    private static readonly byte[] NetperfMagic = "!FastSerialization"u8.ToArray();
+    /// <summary>How many leading bytes a reader sees to recognise its format.</summary>
+    public const int HeadSize = 4096;
+
     private static readonly byte[] ZipMagic = [0x50, 0x4B, 0x03, 0x04];
+
+    /// <summary>Every format this build reads; the first that recognises a file's content reads it.</summary>
+    private static readonly ITraceReader[] Readers = [new NetTraceFormat(), new Etl.EtlFormat()];
 
     public static TraceFacts Load(AnalyzeOptions options, CancellationToken cancellationToken)
     {
@@ -25,7 +29,7 @@ internal static class TraceLoader
             throw new TraceThreadsException(ExitCode.InputNotFound, $"'{path}' does not exist.");
         }
 
-        var facts = LoadTrace(path, path, options.EventsRead, cancellationToken);
+        var facts = LoadTrace(new TraceReadRequest(path, path, options.EventsRead, options.ProcessId, options.ProcessName), cancellationToken);
 
         if (options.UseCensus)
         {
@@ -49,32 +53,41 @@ internal static class TraceLoader
         return facts;
     }
 
-    private static TraceFacts LoadTrace(string path, string displayPath, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static TraceFacts LoadTrace(TraceReadRequest request, CancellationToken cancellationToken)
     {
-        var head = ReadHead(path, 64);
+        var (path, displayPath) = (request.Path, request.DisplayPath);
+        var head = ReadHead(path, HeadSize);
         if (head.Length == 0)
         {
             throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is empty: nothing was recorded.");
         }
 
-        if (StartsWith(head, NettraceMagic) || StartsWith(head, NetperfMagic) || (head.Length > 4 && StartsWith(head.AsSpan(4), NetperfMagic)))
+        if (ReaderFor(head) is { } reader)
         {
-            return NetTraceReader.Read(path, displayPath, cancellationToken, progress);
+            return reader.Read(request, cancellationToken);
         }
 
         if (StartsWith(head, ZipMagic))
         {
-            return LoadZip(path, displayPath, progress, cancellationToken);
-        }
-
-        if (path.EndsWith(".etl", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new TraceThreadsException(ExitCode.UnsupportedFormat,
-                $"'{displayPath}' is a Windows ETW trace (.etl). Reading .etl is coming; for now record with 'trace-threads collect' or dotnet-trace (.nettrace).");
+            return LoadZip(request, cancellationToken);
         }
 
         throw new TraceThreadsException(ExitCode.InvalidTrace,
-            $"'{displayPath}' is not a trace trace-threads can read (expected a .nettrace from trace-threads collect, dotnet-trace or dotnet-monitor).");
+            $"'{displayPath}' is not a trace trace-threads can read (expected a .nettrace from trace-threads collect, dotnet-trace or dotnet-monitor, or a Windows .etl).");
+    }
+
+    /// <summary>The reader whose format the content is, by its first bytes only.</summary>
+    internal static ITraceReader? ReaderFor(ReadOnlySpan<byte> head)
+    {
+        foreach (var reader in Readers)
+        {
+            if (reader.Recognises(head))
+            {
+                return reader;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -83,8 +96,9 @@ internal static class TraceLoader
     /// The entry is checked before anything is unpacked (name, declared size against the disk and a bomb's ratio,
     /// method), and unpacking stops at the declared size: a damaged or hostile zip is an invalid trace, never a crash.
     /// </summary>
-    private static TraceFacts LoadZip(string path, string displayPath, IProgress<long>? progress, CancellationToken cancellationToken)
+    private static TraceFacts LoadZip(TraceReadRequest request, CancellationToken cancellationToken)
     {
+        var (path, displayPath) = (request.Path, request.DisplayPath);
         ZipArchive zip;
         IReadOnlyCollection<ZipArchiveEntry> entries;
         try
@@ -107,39 +121,69 @@ internal static class TraceLoader
                 throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is a damaged zip file (its central directory cannot be read): {ex.Message}", ex);
             }
 
-            if (entries.Any(e => e.FullName.Contains("lttng", StringComparison.OrdinalIgnoreCase) || e.Name == "metadata"))
+            if (entries.Any(IsCtfMetadata))
             {
                 throw new TraceThreadsException(ExitCode.UnsupportedFormat,
                     $"'{displayPath}' is an LTTng trace (perfcollect). Reading LTTng traces is coming; for now record with 'trace-threads collect' (.nettrace).");
             }
 
-            var traces = entries.Where(e => e.Name.EndsWith(".nettrace", StringComparison.OrdinalIgnoreCase) || e.Name.EndsWith(".netperf", StringComparison.OrdinalIgnoreCase)).ToList();
+            // Entries are recognised by their content, like bare files (PerfView ships .etl in zips).
+            var traces = entries.Where(e => e.Length > 0 && ReaderFor(EntryHead(e)) is not null).ToList();
             if (traces.Count != 1)
             {
-                if (entries.Any(e => e.Name.EndsWith(".etl", StringComparison.OrdinalIgnoreCase)))
-                {
-                    throw new TraceThreadsException(ExitCode.UnsupportedFormat,
-                        $"'{displayPath}' holds a Windows ETW trace (.etl). Reading .etl is coming; for now record with 'trace-threads collect' or dotnet-trace (.nettrace).");
-                }
-
                 throw new TraceThreadsException(ExitCode.InvalidTrace, traces.Count == 0
-                    ? $"'{displayPath}' is a zip file with no .nettrace inside."
+                    ? $"'{displayPath}' is a zip file with no trace inside (no .nettrace or .etl content)."
                     : $"'{displayPath}' holds {traces.Count} traces; unzip it and analyze one at a time.");
             }
 
+            // The entry's name is only shown (escaped, shortened); the temporary file is ours, with a plain extension.
             var entry = traces[0];
             var entryDisplay = $"{displayPath}!{ZipEntries.DisplayName(entry.FullName)}";
-            var temp = Path.Combine(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-{Guid.NewGuid():N}{(entry.Name.EndsWith(".netperf", StringComparison.OrdinalIgnoreCase) ? ".netperf" : ".nettrace")}");
+            var extension = Path.GetExtension(entry.Name);
+            if (extension.Length is < 2 or > 16 || !extension[1..].All(char.IsAsciiLetterOrDigit))
+            {
+                extension = ".trace";
+            }
+
+            var temp = Path.Combine(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-{Guid.NewGuid():N}{extension}");
             try
             {
                 ZipEntries.Extract(entry, temp, entryDisplay, cancellationToken);
-                return LoadTrace(temp, entryDisplay, progress, cancellationToken);
+                return LoadTrace(request with { Path = temp, DisplayPath = entryDisplay }, cancellationToken);
             }
             finally
             {
                 File.Delete(temp);
             }
         }
+    }
+
+    private static byte[] EntryHead(ZipArchiveEntry entry)
+    {
+        try
+        {
+            using var s = entry.Open();
+            var buffer = new byte[HeadSize];
+            var n = s.ReadAtLeast(buffer, HeadSize, throwOnEndOfStream: false);
+            return buffer[..n];
+        }
+        catch (Exception ex) when (ex is InvalidDataException or NotSupportedException)
+        {
+            // A damaged local header, an unknown method (LZMA...), encryption: not a trace we can open.
+            return [];
+        }
+    }
+
+    /// <summary>An LTTng trace (perfcollect) holds CTF streams described by a 'metadata' file: packetized (magic 0x75D11D57) or plain text ("/* CTF").</summary>
+    private static bool IsCtfMetadata(ZipArchiveEntry entry)
+    {
+        if (entry.Name != "metadata")
+        {
+            return false;
+        }
+
+        var head = EntryHead(entry);
+        return StartsWith(head, [0x57, 0x1D, 0xD1, 0x75]) || StartsWith(head, "/* CTF"u8);
     }
 
     private static byte[] ReadHead(string path, int count)

@@ -8,9 +8,23 @@ namespace TraceThreads.Report;
 /// The machine-readable report. Field names are a contract (docs/json-schema.md): add fields, never rename.
 /// Times are milliseconds from the trace start, rounded to microseconds; ordering is deterministic.
 /// </summary>
-public static class JsonReport
+public sealed class JsonReport : IReportFormat
 {
     public const int SchemaVersion = 1;
+
+    public static readonly IReportFormat Format = new JsonReport();
+
+    private JsonReport()
+    {
+    }
+
+    public string Name => "json";
+
+    public string FileExtension => ".json";
+
+    public string Description => "for scripts (schema: docs/json-schema.md)";
+
+    void IReportFormat.Write(AnalysisResult result, Stream output, ReportOptions options) => Write(result, output);
 
     public static void Write(AnalysisResult result, Stream output)
     {

@@ -3,26 +3,39 @@ using TraceThreads.Model;
 
 namespace TraceThreads.Report;
 
-/// <param name="Width">Line width to fit (a terminal's); null when redirected: nothing is cut.</param>
-/// <param name="AllThreads">List every thread instead of collapsing large groups of alike threads.</param>
-/// <param name="AllEvidence">Show every piece of evidence per thread, not just the deciding one.</param>
-public sealed record TextReportOptions(int? Width = 80, bool AllThreads = false, bool AllEvidence = false);
-
 /// <summary>
 /// The report a person reads first: header, the summary tree with one sentence of "why" per role, findings, then the
 /// per-thread table. Plain ASCII, invariant culture, and every string from the trace goes through <see cref="TerminalText"/>.
 /// </summary>
-public static class TextReport
+public sealed class TextReport : IReportFormat
 {
+    public static readonly IReportFormat Format = new TextReport();
+
     private const int CollapseAbove = 8;
     private const int CollapseKeep = 5;
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public static void Write(AnalysisResult result, TextWriter w, TextReportOptions? options = null)
+    private TextReport()
+    {
+    }
+
+    public string Name => "text";
+
+    public string FileExtension => ".txt";
+
+    public string Description => "for people (default)";
+
+    void IReportFormat.Write(AnalysisResult result, Stream output, ReportOptions options)
+    {
+        using var writer = new StreamWriter(output, new System.Text.UTF8Encoding(false), leaveOpen: true);
+        Write(result, writer, options);
+    }
+
+    public static void Write(AnalysisResult result, TextWriter w, ReportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(w);
-        options ??= new TextReportOptions();
+        options ??= new ReportOptions(Width: 80);
         var width = options.Width;
         WriteHeader(result, w, width);
         WriteSummary(result, w, width);
@@ -111,7 +124,7 @@ public static class TextReport
         w.WriteLine();
     }
 
-    private static void WriteTable(AnalysisResult r, TextWriter w, TextReportOptions o)
+    private static void WriteTable(AnalysisResult r, TextWriter w, ReportOptions o)
     {
         WriteFitted(w, $"{"TID",7} {"MID",5}  {"NAME",-15}  {"CATEGORY/ROLE",-29} {"CREATED",8} {"EXITED",8}  CREATOR", o.Width);
         var rows = r.Threads.OrderBy(t => Categories.All.ToList().IndexOf(t.Category)).ThenBy(t => t.Role, StringComparer.Ordinal)
@@ -134,7 +147,7 @@ public static class TextReport
         }
     }
 
-    private static void WriteThreadRow(TextWriter w, ThreadLifetime t, TextReportOptions o)
+    private static void WriteThreadRow(TextWriter w, ThreadLifetime t, ReportOptions o)
     {
         var name = Fit(TerminalText.Escape(t.Name ?? "-"), 15);
         var role = Fit($"{t.Category}/{t.Role}", 29);

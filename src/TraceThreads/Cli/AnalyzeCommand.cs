@@ -15,11 +15,13 @@ internal static class AnalyzeCommand
 
     private static readonly Option<string> FormatOption = new Option<string>("--format", "-f")
     {
-        Description = "Report format: 'text' for people (default), 'json' for scripts (schema: docs/json-schema.md).",
-        DefaultValueFactory = _ => "text",
-    }.AcceptOnlyFromAmong("text", "json");
+        Description = "Report format: " + string.Join(", ", ReportFormats.All.Select(f => $"'{f.Name}' {f.Description}")) + ".",
+        DefaultValueFactory = _ => ReportFormats.Default.Name,
+    }.AcceptOnlyFromAmong([.. ReportFormats.Names]);
 
-    private static readonly Option<FileInfo?> OutputOption = CommonOptions.OutputOption("Write the report to this file instead of standard output.");
+    private static readonly Option<FileInfo?> OutputOption = CommonOptions.OutputOption(
+        "Write the report to this file instead of standard output (conventional names: " +
+        string.Join(", ", ReportFormats.All.Select(f => "threads" + f.FileExtension)) + ").");
 
     private static readonly Option<FileInfo?> CensusOption = new("--census")
     {
@@ -82,28 +84,22 @@ internal static class AnalyzeCommand
                 parse.GetValue(CensusOption)?.FullName,
                 !parse.GetValue(NoCensusOption),
                 status);
-            var format = parse.GetValue(FormatOption)!;
+            var format = ReportFormats.Get(parse.GetValue(FormatOption)!);
             var output = parse.GetValue(OutputOption);
 
             var result = await Task.Run(() => TraceAnalysis.Analyze(options, ct), ct);
             status?.Dispose();
 
             var stdout = parse.InvocationConfiguration.Output;
+            var reportOptions = new ReportOptions(
+                output is null ? ConsoleWidth(stdout) : null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption));
             if (output is not null)
             {
-                WriteToFile(result, format, output, parse);
-            }
-            else if (format == "json")
-            {
-                using var buffer = new MemoryStream();
-                JsonReport.Write(result, buffer);
-                await stdout.WriteAsync(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
-                await stdout.WriteLineAsync();
+                WriteToFile(result, format, reportOptions, output);
             }
             else
             {
-                TextReport.Write(result, stdout, new TextReportOptions(
-                    ConsoleWidth(stdout), parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption)));
+                await WriteToStdoutAsync(result, format, reportOptions, stdout);
             }
 
             if (result.Trace.IsPartial)
@@ -128,24 +124,29 @@ internal static class AnalyzeCommand
         return command;
     }
 
-    private static void WriteToFile(AnalysisResult result, string format, FileInfo output, ParseResult parse)
+    private static void WriteToFile(AnalysisResult result, IReportFormat format, ReportOptions options, FileInfo output)
     {
         try
         {
             using var stream = File.Create(output.FullName);
-            if (format == "json")
-            {
-                JsonReport.Write(result, stream);
-            }
-            else
-            {
-                using var writer = new StreamWriter(stream);
-                TextReport.Write(result, writer, new TextReportOptions(null, parse.GetValue(AllThreadsOption), parse.GetValue(EvidenceOption)));
-            }
+            format.Write(result, stream, options);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new TraceThreadsException(ExitCode.CaptureFailed, $"cannot write the report to '{output.FullName}': {ex.Message}", ex);
+            throw new TraceThreadsException(ExitCode.ReportFailed, $"cannot write the report to '{output.FullName}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Every format ends with a newline on standard output, so a shell prompt never sticks to the last line.</summary>
+    private static async Task WriteToStdoutAsync(AnalysisResult result, IReportFormat format, ReportOptions options, TextWriter stdout)
+    {
+        using var buffer = new MemoryStream();
+        format.Write(result, buffer, options);
+        var text = System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        await stdout.WriteAsync(text);
+        if (!text.EndsWith('\n'))
+        {
+            await stdout.WriteLineAsync();
         }
     }
 

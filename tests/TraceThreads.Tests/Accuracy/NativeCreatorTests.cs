@@ -45,6 +45,50 @@ public sealed class NativeCreatorTests
         Assert.Single(native, t => byTid[t.OsThreadId].GetProperty("exitedAt").ValueKind == JsonValueKind.Number);
     }
 
+    /// <summary>
+    /// glibc's thrd_create calls its pthread_create internally, past any interposed symbol; librdkafka makes its threads
+    /// this way. The recorder wraps thrd_create too, so C11 threads, including those that later call into managed code,
+    /// have the same record and the same creator as pthreads.
+    /// </summary>
+    [EnvFact(Needs.Linux | Needs.Gcc)]
+    public async Task Thrd_create_threads_have_their_native_creator_even_when_they_call_back_into_managed_code()
+    {
+        var app = ScenarioApps.Get(ScenarioApps.Net10);
+        Assert.True(app.NativeLibraryAvailable, "libttnative.so was not built although gcc is here: see the build's TTNATIVE warning");
+        Assert.NotNull(TraceThreads.Capture.PthreadRecorder.Library());
+
+        var dir = Directory.CreateTempSubdirectory("tt-c11-").FullName;
+        var trace = Path.Combine(dir, "c11.nettrace");
+        var truthPath = Path.Combine(dir, "truth.json");
+        var start = app.CreateStartInfo("native-c11", truthPath);
+        var collect = await ToolProcess.RunAsync(["collect", "-o", trace, "--", start.FileName, .. start.ArgumentList]);
+        Assert.True(collect.ExitCode == 0, collect.Stderr);
+
+        var truth = GroundTruth.Load(truthPath);
+        var c11 = truth.WithCategory("native").ToList();
+        Assert.Equal(4, c11.Count);
+        var records = File.ReadAllLines(trace + ".pthreads.jsonl").Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(r => r.GetProperty("pid").GetInt32() == truth.Pid).ToDictionary(r => r.GetProperty("tid").GetInt32());
+        foreach (var expected in c11)
+        {
+            Assert.True(records.TryGetValue(expected.OsThreadId, out var record), $"no creation record for C11 thread {expected.OsThreadId} ({expected.Name})");
+            Assert.Equal("thrd_create", record.GetProperty("api").GetString());
+            Assert.StartsWith("libttnative.so", record.GetProperty("start").GetString(), StringComparison.Ordinal); // a static function: module+offset
+        }
+
+        var analyze = await Infrastructure.Cli.RunAsync("analyze", trace, "--format", "json");
+        Assert.Equal(0, analyze.ExitCode);
+        using var report = JsonDocument.Parse(analyze.Stdout);
+        var byTid = report.RootElement.GetProperty("threads").EnumerateArray().ToDictionary(t => t.GetProperty("osThreadId").GetInt32());
+        foreach (var expected in c11)
+        {
+            var creator = byTid[expected.OsThreadId].GetProperty("creator");
+            Assert.Equal(truth.Pid, creator.GetProperty("osThreadId").GetInt32());
+            Assert.Equal("libttnative.so!tt_c11_start_threads", creator.GetProperty("site").GetString());
+            Assert.Contains(creator.GetProperty("stack").EnumerateArray(), f => f.GetString() == "Scenarios.NativeC11Threads.Start");
+        }
+    }
+
     [EnvFact(Needs.Linux)]
     public async Task No_pthread_hook_leaves_no_log_and_attribution_still_holds()
     {

@@ -11,7 +11,7 @@ public class TaskSampleTests
     {
         var line = "4242 (.NET TP Worker) S 1 4242 4242 0 -1 4194368 150 0 0 0 17 5 0 0 20 0 30 0 12345 0 0"u8;
         Assert.True(TaskSample.TryParse(line, out var s));
-        Assert.Equal(new TaskSample(4242, ".NET TP Worker", 'S', 17, 5), s);
+        Assert.Equal(new TaskSample(4242, ".NET TP Worker", 'S', 17, 5, 30), s);
     }
 
     [Fact]
@@ -138,31 +138,48 @@ public class CensusWriterTests
 
 public class ThreadCensusTests
 {
-    /// <summary>A process whose threads are whatever the test says at each poll; "gone" once the script runs out.</summary>
+    /// <summary>
+    /// A process whose threads are whatever the test says at each poll; "gone" once the script runs out. A poll starts
+    /// with the read of the leader (tid 1 = pid), which carries the thread count as num_threads.
+    /// </summary>
     private sealed class ScriptedProc(params TaskSample[][] polls) : IProcFs
     {
         private int _poll = -1;
 
         public int Reads { get; private set; }
 
+        public int Listings { get; private set; }
+
         public List<int> Forgotten { get; } = [];
 
         public bool TryListTasks(int pid, List<int> tids)
         {
             tids.Clear();
-            if (++_poll >= polls.Length)
+            if (_poll >= polls.Length)
             {
                 return false;
             }
 
+            Listings++;
             tids.AddRange(polls[_poll].Select(p => p.Tid));
             return true;
         }
 
         public TaskSample? ReadTask(int pid, int tid)
         {
+            if (tid == pid)
+            {
+                ++_poll;
+            }
+
+            if (_poll >= polls.Length)
+            {
+                return null;
+            }
+
             Reads++;
-            return polls[_poll].First(p => p.Tid == tid);
+            var found = polls[_poll].FirstOrDefault(p => p.Tid == tid);
+            return found.Tid == 0 ? null : found with { Threads = tid == pid ? polls[_poll].Length : 0 };
         }
 
         public void Forget(int tid) => Forgotten.Add(tid);
@@ -198,7 +215,7 @@ public class ThreadCensusTests
     }
 
     [Fact]
-    public async Task A_process_with_only_zombie_threads_has_exited()
+    public async Task A_process_whose_leader_is_a_zombie_has_exited()
     {
         using var proc = new ScriptedProc([new(1, "app", 'S', 0, 0)], [new(1, "app", 'Z', 0, 0)], [new(1, "app", 'Z', 0, 0)]);
         using var ms = new MemoryStream();
@@ -209,19 +226,40 @@ public class ThreadCensusTests
     }
 
     [Theory]
-    [InlineData(10, 5)]
-    [InlineData(20, 2)]
-    [InlineData(50, 1)]
-    [InlineData(1000, 1)]
-    public void Every_threads_stat_is_reread_about_every_50_ms(int intervalMs, int every)
+    [InlineData(10, 500)]
+    [InlineData(20, 250)]
+    [InlineData(1000, 5)]
+    [InlineData(10_000, 1)]
+    public void A_settled_threads_stat_is_reread_about_every_5_s(int intervalMs, int every)
     {
         Assert.Equal(every, ThreadCensus.StatEvery(TimeSpan.FromMilliseconds(intervalMs)));
     }
 
+    /// <summary>The cost of a poll follows change: 5,000 threads that do nothing cost one stat read per poll.</summary>
     [Fact]
-    public async Task Between_full_refreshes_only_new_threads_are_read_and_a_rename_waits_for_the_next_refresh()
+    public async Task When_nothing_changes_a_poll_reads_only_the_leader_and_does_not_list()
     {
-        // 10 ms polls: stat of every thread on polls 0 and 5; otherwise only threads not seen before.
+        var threads = Enumerable.Range(1, 5000).Select(i => new TaskSample(i, "t" + i, 'S', 0, 0)).ToArray();
+        using var proc = new ScriptedProc(Enumerable.Repeat(threads, 30).ToArray());
+        using var ms = new MemoryStream();
+        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(1), TimeProvider.System.GetTimestamp()))
+        {
+            census.Start();
+            await census.ProcessExited.WaitAsync(TimeSpan.FromSeconds(30));
+            census.Stop();
+        }
+
+        // Poll 0 lists and reads everything; later polls read the leader, plus each thread again after gaps of 1, 2, 4,
+        // 8 polls (while names settle): at polls 1, 3, 7 and 15 of these 30, and no listing after the first (ListEvery
+        // is 2 s).
+        Assert.Equal(1, proc.Listings);
+        Assert.Equal(5000 + 29 + (4999 * 4), proc.Reads);
+    }
+
+    [Fact]
+    public async Task A_new_thread_is_read_at_once_and_its_rename_is_seen_by_the_next_reread()
+    {
+        // 10 ms polls: thread 2 appears at poll 2 with its creator's name, names itself at poll 3.
         var polls = Enumerable.Range(0, 7).Select(i => i switch
         {
             < 2 => new TaskSample[] { new(1, "app", 'S', 0, 0) },
@@ -236,12 +274,38 @@ public class ThreadCensusTests
             census.Stop();
         }
 
-        // The leader (tid 1 = pid) is read on every poll: its state tells teardown from threads ending.
-        // Others: poll 0 none besides the leader; polls 1-4: only thread 2 when new (poll 2); poll 5: both.
-        Assert.Equal(7 + 1 + 1, proc.Reads);
         var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var start = Assert.Single(lines, l => l.GetProperty("e").GetString() == "start" && l.GetProperty("tid").GetInt32() == 2);
+        Assert.Equal("app", start.GetProperty("name").GetString());
         var rename = Assert.Single(lines, l => l.GetProperty("e").GetString() == "name");
         Assert.Equal("renamed", rename.GetProperty("name").GetString());
+        Assert.InRange(rename.GetProperty("t").GetDouble(), 0, 1000); // poll 3, about 30 ms, give or take the machine
+    }
+
+    [Fact]
+    public async Task An_exit_balanced_by_a_creation_is_found_when_the_creation_log_grows()
+    {
+        // Same count (2) at every poll, but thread 2 is replaced by thread 3 at poll 2: only the log tells.
+        var log = Path.Combine(Directory.CreateTempSubdirectory("tt-census-").FullName, "x.pthreads.jsonl");
+        var polls = Enumerable.Range(0, 6).Select(i => i < 2
+            ? new TaskSample[] { new(1, "app", 'S', 0, 0), new(2, "a", 'S', 0, 0) }
+            : [new(1, "app", 'S', 0, 0), new(3, "b", 'S', 0, 0)]).ToArray();
+        using var proc = new ScriptedProc(polls);
+        using var ms = new MemoryStream();
+        var clock = new ManualTime();
+        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(10), clock.GetTimestamp(), clock, log))
+        {
+            File.WriteAllText(log, "{}\n");
+            census.Start(loop: false); // poll 0 (the log is there already)
+            census.PollForTest(); // poll 1: nothing changed
+            File.AppendAllText(log, "{}\n");
+            census.PollForTest(); // poll 2: the log grew
+            census.Stop();
+        }
+
+        var lines = Encoding.UTF8.GetString(ms.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Contains(lines, l => l.GetProperty("e").GetString() == "exit" && l.GetProperty("tid").GetInt32() == 2);
+        Assert.Contains(lines, l => l.GetProperty("e").GetString() == "start" && l.GetProperty("tid").GetInt32() == 3);
     }
 
     // MemoryStream.ToArray still works after the census has disposed the stream.
@@ -266,6 +330,14 @@ public class ThreadCensusTests
         Assert.DoesNotContain(lines, l => l.GetProperty("e").GetString() == "exit");
         var alive = lines.Single(l => l.GetProperty("e").GetString() == "end").GetProperty("alive").EnumerateArray().Select(a => a.GetProperty("tid").GetInt32());
         Assert.Equal([1, 2, 3], alive);
+    }
+
+    /// <summary>A clock that only moves when told: polls run when the test says (the census thread waits for ever).</summary>
+    private sealed class ManualTime : TimeProvider
+    {
+        public override long TimestampFrequency => 1000;
+
+        public override long GetTimestamp() => 0;
     }
 
     private static CensusHeader Header() => new(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");

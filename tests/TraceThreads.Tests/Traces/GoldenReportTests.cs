@@ -5,30 +5,60 @@ using TraceThreads.Tests.Infrastructure;
 namespace TraceThreads.Tests.Traces;
 
 /// <summary>
-/// Text and JSON reports of every sample trace against reviewed golden files (TRACE_THREADS_UPDATE_GOLDEN=1 rewrites
-/// them). The path is made relative so the files do not depend on where the repo is cloned.
+/// Every report format of every sample trace against reviewed golden files (TRACE_THREADS_UPDATE_GOLDEN=1 rewrites
+/// them), named '&lt;trace&gt;&lt;format's extension&gt;'. The path is made relative so the files do not depend on where the
+/// repo is cloned.
 /// </summary>
 public class GoldenReportTests
 {
     public static TheoryData<string> SampleTraces()
     {
         var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Path.Combine(FindRoot(), "sample-traces"), "*.nettrace").Order(StringComparer.Ordinal))
+        foreach (var f in TraceFiles())
         {
-            data.Add(Path.GetFileName(f));
+            data.Add(f);
+        }
+
+        return data;
+    }
+
+    private static IEnumerable<string> TraceFiles() =>
+        Directory.GetFiles(Path.Combine(FindRoot(), "sample-traces"), "*.nettrace").Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f));
+
+    public static TheoryData<string, string> SampleTracesByFormat()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var file in TraceFiles())
+        {
+            foreach (var format in ReportFormats.Names)
+            {
+                data.Add(file, format);
+            }
         }
 
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(SampleTraces))]
-    public void Text_report_matches_golden(string file)
+    [MemberData(nameof(SampleTracesByFormat))]
+    public void Report_matches_golden(string file, string formatName)
     {
-        var result = Analyze(file);
-        using var text = new StringWriter();
-        TextReport.Write(result, text, new TextReportOptions(Width: 80));
-        Golden.Check(Path.ChangeExtension(file, ".txt"), text.ToString());
+        var format = ReportFormats.Get(formatName);
+        using var stream = new MemoryStream();
+        format.Write(Analyze(file), stream, new ReportOptions(Width: 80));
+        Golden.Check(Path.GetFileNameWithoutExtension(file) + format.FileExtension, Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    [Theory]
+    [MemberData(nameof(SampleTracesByFormat))]
+    public void Report_is_deterministic(string file, string formatName)
+    {
+        var format = ReportFormats.Get(formatName);
+        using var a = new MemoryStream();
+        using var b = new MemoryStream();
+        format.Write(Analyze(file), a, new ReportOptions(Width: 80));
+        format.Write(Analyze(file), b, new ReportOptions(Width: 80));
+        Assert.Equal(a.ToArray(), b.ToArray());
     }
 
     [Theory]
@@ -36,19 +66,17 @@ public class GoldenReportTests
     public void Text_report_fits_an_80_column_terminal(string file)
     {
         using var text = new StringWriter();
-        TextReport.Write(Analyze(file), text, new TextReportOptions(Width: 80, AllThreads: true, AllEvidence: true));
+        TextReport.Write(Analyze(file), text, new ReportOptions(Width: 80, AllThreads: true, AllEvidence: true, Explain: true));
         var tooLong = text.ToString().Split('\n').Where(l => l.Length > 80).ToList();
         Assert.True(tooLong.Count == 0, "lines over 80 columns:\n" + string.Join("\n", tooLong));
     }
 
-    [Theory]
-    [MemberData(nameof(SampleTraces))]
-    public void Json_report_matches_golden(string file)
+    [Fact]
+    public void Every_golden_file_belongs_to_a_sample_trace_and_a_format()
     {
-        var result = Analyze(file);
-        using var stream = new MemoryStream();
-        JsonReport.Write(result, stream);
-        Golden.Check(Path.ChangeExtension(file, ".json"), Encoding.UTF8.GetString(stream.ToArray()));
+        var expected = TraceFiles().SelectMany(t => ReportFormats.All.Select(f => Path.GetFileNameWithoutExtension(t) + f.FileExtension)).ToHashSet();
+        var stale = Directory.GetFiles(TestEnv.GoldenDir).Select(Path.GetFileName).Where(f => !expected.Contains(f!)).ToList();
+        Assert.True(stale.Count == 0, "golden files no format writes: " + string.Join(", ", stale));
     }
 
     [Fact]
@@ -61,7 +89,7 @@ public class GoldenReportTests
         }
     }
 
-    private static Model.AnalysisResult Analyze(string file)
+    internal static Model.AnalysisResult Analyze(string file)
     {
         var path = Path.Combine("sample-traces", file);
         var cwd = Environment.CurrentDirectory;

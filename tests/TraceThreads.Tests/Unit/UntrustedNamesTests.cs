@@ -15,7 +15,7 @@ public class UntrustedNamesTests
         var b = new FactsBuilder(census: true);
         b.Census(160, 1, null, "app", Evil);
         using var text = new StringWriter();
-        TextReport.Write(b.Run(), text, new TextReportOptions(Width: 80, AllEvidence: true));
+        TextReport.Write(b.Run(), text, new ReportOptions(Width: 80, AllEvidence: true));
         var output = text.ToString();
         Assert.DoesNotContain('\u001b', output);
         Assert.DoesNotContain('\u0007', output);

@@ -81,6 +81,38 @@ internal sealed class CensusTracker
         Polls++;
     }
 
+    /// <summary>
+    /// A poll that did not list the task directory (nothing was created or ended since the last one): the threads are
+    /// as before, except <paramref name="reread"/> (fresh stats: renames are reported) and <paramref name="gone"/>
+    /// (their stat could not be read: they exited).
+    /// </summary>
+    public void Carry(IReadOnlyList<TaskSample> reread, IReadOnlyList<int> gone, double t, List<CensusEvent> events)
+    {
+        foreach (var s in reread)
+        {
+            if (_alive.TryGetValue(s.Tid, out var before))
+            {
+                if (!string.Equals(before.Name, s.Name, StringComparison.Ordinal))
+                {
+                    events.Add(new CensusEvent.Rename(s.Tid, t, s.Name));
+                }
+
+                _alive[s.Tid] = s;
+            }
+        }
+
+        foreach (var tid in gone)
+        {
+            if (_alive.Remove(tid, out var last))
+            {
+                events.Add(new CensusEvent.Exit(tid, t, _lastPoll, last.UTime, last.STime, last.State));
+            }
+        }
+
+        _lastPoll = t;
+        Polls++;
+    }
+
     /// <summary>The closing line: threads still alive at the last successful poll, in tid order.</summary>
     public CensusEvent.End End(double t, string reason) => new(t, reason, Polls, [.. _alive.Values.OrderBy(s => s.Tid)]);
 }

@@ -22,8 +22,9 @@ internal sealed class CensusWriter : IDisposable
 
     public CensusWriter(Stream stream)
     {
-        _stream = stream;
-        _json = new Utf8JsonWriter(stream, Options);
+        // Lines collect here and reach the file in one write per Flush (once per poll), not two per line.
+        _stream = new BufferedStream(stream, 1 << 16);
+        _json = new Utf8JsonWriter(_stream, Options);
     }
 
     public void WriteHeader(CensusHeader h)

@@ -8,11 +8,13 @@ namespace TraceThreads.Capture.Census;
 /// <param name="State">R, S, D, Z, T, t, X, I, ...</param>
 /// <param name="UTime">User CPU in clock ticks (<c>sysconf(_SC_CLK_TCK)</c>, 100 per second on Linux).</param>
 /// <param name="STime">System CPU in clock ticks.</param>
-internal readonly record struct TaskSample(int Tid, string Name, char State, ulong UTime, ulong STime)
+/// <param name="Threads">num_threads (field 20): the number of threads of the whole process, 0 when not read.</param>
+internal readonly record struct TaskSample(int Tid, string Name, char State, ulong UTime, ulong STime, int Threads = 0)
 {
     /// <summary>
     /// Parses a stat line. comm sits between the first '(' and the LAST ')' because a name may itself contain
-    /// ')' or spaces; the fields after it are space-separated: state is field 3, utime 14 and stime 15 (proc(5)).
+    /// ')' or spaces; the fields after it are space-separated: state is field 3, utime 14, stime 15 and num_threads 20
+    /// (proc(5)); a line cut after stime still parses, with no thread count.
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> stat, out TaskSample sample)
     {
@@ -33,8 +35,9 @@ internal readonly record struct TaskSample(int Tid, string Name, char State, ulo
         var rest = stat[(close + 2)..];
         char state = '?';
         ulong utime = 0, stime = 0;
+        var threads = 0;
         var field = 3;
-        while (rest.Length > 0 && field <= 15)
+        while (rest.Length > 0 && field <= 20)
         {
             var space = rest.IndexOf((byte)' ');
             var token = space < 0 ? rest : rest[..space];
@@ -57,6 +60,9 @@ internal readonly record struct TaskSample(int Tid, string Name, char State, ulo
                     }
 
                     break;
+                case 20:
+                    _ = int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out threads);
+                    break;
             }
 
             field++;
@@ -68,7 +74,7 @@ internal readonly record struct TaskSample(int Tid, string Name, char State, ulo
             return false;
         }
 
-        sample = new TaskSample(tid, name, state, utime, stime);
+        sample = new TaskSample(tid, name, state, utime, stime, threads);
         return true;
     }
 }

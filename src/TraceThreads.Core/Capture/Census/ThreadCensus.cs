@@ -1,17 +1,25 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace TraceThreads.Capture.Census;
 
 /// <summary>What the census saw so far, for the progress line.</summary>
 public readonly record struct CensusCounts(int Alive, int Seen, int Created, int Polls);
 
 /// <summary>
-/// Polls /proc/&lt;pid&gt;/task on its own thread at a fixed rate and appends what changed to the census file.
+/// Polls /proc/&lt;pid&gt;/task on its own thread and appends what changed to the census file.
 /// The first poll runs synchronously in <see cref="Start"/> so that, in launch mode, everything that exists
 /// before the runtime is resumed is marked <c>initial</c> and everything after it is a real start.
 /// <para>
-/// Cost: listing the task directory is about 0.5 µs per thread, but the kernel takes about 3.5 µs to generate one
-/// thread's stat (measured on Linux 6.1, docs/collect.md). So every poll lists the threads (starts and exits keep
-/// the poll's precision) and reads the stat of new threads, while the stat of every thread (name, state, CPU) is
-/// re-read only every <see cref="StatInterval"/>; that cuts our CPU by about three for a many-threaded target.
+/// Cost follows change, not size (docs/collect.md has the measurements). The kernel builds every entry of a task
+/// directory listing (about 4 µs each on the reference VM: 19 ms for 5,000 threads) and every stat file (about 10 µs),
+/// so a poll that did both for every thread cost more than a core on a large process. Each poll now reads one stat,
+/// the leader's: its state (a zombie leader is the process ending) and num_threads. The directory is listed only when
+/// something may have changed: the thread count moved, the creation log grew (the preloaded recorder appends a line per
+/// new thread, so a creation balanced by an exit is not missed), or <see cref="ListEvery"/> has passed since the last
+/// listing. A thread's stat is read when it is new, then again 1, 2, 4 ... polls later (a new thread carries its
+/// creator's name until it names itself), then about every <see cref="StatInterval"/>. Listing a large process is
+/// kept to <see cref="ListingBudget"/> of the census's wall time: with thousands of threads and constant churn, exits
+/// are then seen later (the creations are in the trace and the creation log).
 /// </para>
 /// </summary>
 internal sealed class ThreadCensus : IDisposable
@@ -21,6 +29,18 @@ internal sealed class ThreadCensus : IDisposable
     private readonly CensusHeader _header;
     private readonly TimeSpan _interval;
     private readonly int _statEvery;
+    private readonly int _listEvery;
+    private readonly string? _creationLog;
+    private readonly Dictionary<int, (int Due, int Step)> _reads = [];
+    private readonly List<int> _due = [];
+    private readonly List<TaskSample> _reread = [];
+    private readonly List<int> _gone = [];
+    private SafeFileHandle? _log;
+    private long _logLength;
+    private int _lastCount = -1;
+    private int _lastListPoll;
+    private double _listingCost;
+    private double _nextListingAt;
     private readonly long _startTimestamp;
     private readonly TimeProvider _time;
     private readonly CensusTracker _tracker = new();
@@ -37,20 +57,30 @@ internal sealed class ThreadCensus : IDisposable
     private CensusEvent.End? _end;
     private CensusCounts _counts;
 
-    public ThreadCensus(IProcFs proc, Stream output, CensusHeader header, TimeSpan interval, long startTimestamp, TimeProvider? time = null)
+    /// <param name="creationLog">The preloaded recorder's log (docs/pthread-log.md), if the target writes one: its growth tells of creations.</param>
+    public ThreadCensus(IProcFs proc, Stream output, CensusHeader header, TimeSpan interval, long startTimestamp, TimeProvider? time = null, string? creationLog = null)
     {
         _proc = proc;
         _writer = new CensusWriter(output);
         _header = header;
         _interval = interval;
         _statEvery = StatEvery(interval);
+        _listEvery = Math.Max(1, (int)Math.Round(ListEvery / interval));
+        _creationLog = creationLog;
         _startTimestamp = startTimestamp;
         _time = time ?? TimeProvider.System;
     }
 
-    /// <summary>How often every thread's stat is re-read: 50 ms, or every poll when polls are further apart.</summary>
-    public static readonly TimeSpan StatInterval = TimeSpan.FromMilliseconds(50);
+    /// <summary>How often a thread's stat (name, state, CPU) is re-read once it is past its first second.</summary>
+    public static readonly TimeSpan StatInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest time without listing the task directory, even when nothing seems to change.</summary>
+    public static readonly TimeSpan ListEvery = TimeSpan.FromSeconds(2);
+
+    /// <summary>The share of wall time listings may take (they cost about 4 µs per thread in the kernel).</summary>
+    public const double ListingBudget = 0.02;
+
+    /// <summary>Polls between two reads of a settled thread's stat.</summary>
     internal static int StatEvery(TimeSpan interval) => Math.Max(1, (int)Math.Round(StatInterval / interval));
 
     public CensusCounts Counts
@@ -73,7 +103,10 @@ internal sealed class ThreadCensus : IDisposable
     /// <summary>How long polls took, for <c>--verbose</c> style diagnostics and the benchmark.</summary>
     public TimeSpan PollTime { get; private set; }
 
-    public void Start()
+    public void Start() => Start(loop: true);
+
+    /// <summary>The first poll; then, if <paramref name="loop"/>, polling on the census thread (tests poll by hand).</summary>
+    internal void Start(bool loop)
     {
         try
         {
@@ -84,6 +117,11 @@ internal sealed class ThreadCensus : IDisposable
         catch (IOException ex)
         {
             Error = ex;
+            return;
+        }
+
+        if (!loop)
+        {
             return;
         }
 
@@ -107,7 +145,7 @@ internal sealed class ThreadCensus : IDisposable
 
             if (!_processExited.Task.IsCompleted && Error is null)
             {
-                TryPoll();
+                TryPoll(final: true);
             }
 
             _end = _tracker.End(Now(), _processExited.Task.IsCompleted ? "process-exited" : Error is not null ? "error" : reason);
@@ -135,6 +173,7 @@ internal sealed class ThreadCensus : IDisposable
         _thread?.Join();
         _writer.Dispose();
         _proc.Dispose();
+        _log?.Dispose();
         _wake.Dispose();
     }
 
@@ -170,11 +209,19 @@ internal sealed class ThreadCensus : IDisposable
         }
     }
 
-    private bool TryPoll()
+    internal void PollForTest()
+    {
+        lock (_gate)
+        {
+            TryPoll();
+        }
+    }
+
+    private bool TryPoll(bool final = false)
     {
         try
         {
-            PollOnce();
+            PollOnce(final);
             return true;
         }
         catch (IOException ex)
@@ -184,59 +231,136 @@ internal sealed class ThreadCensus : IDisposable
         }
     }
 
-    private bool LeaderExiting()
+    /// <summary>Did the creation log grow since the last poll? (One fstat; the log appears with the first thread created.)</summary>
+    private bool CreationLogGrew()
     {
-        foreach (var s in _snapshot)
+        if (_creationLog is null)
         {
-            if (s.Tid == _header.Pid)
-            {
-                return s.State is 'Z' or 'X';
-            }
+            return false;
         }
 
-        return true;
+        try
+        {
+            _log ??= File.Exists(_creationLog) ? File.OpenHandle(_creationLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete) : null;
+            if (_log is null)
+            {
+                return false;
+            }
+
+            var length = RandomAccess.GetLength(_log);
+            var grew = length != _logLength;
+            _logLength = length;
+            return grew;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
-    private void PollOnce()
+    private void PollOnce(bool final = false)
     {
         var started = _time.GetTimestamp();
         var t = Now();
-        if (!_proc.TryListTasks(_header.Pid, _tids))
+        var poll = _tracker.Polls;
+
+        // The leader is read on every poll: its state is how process teardown is told from threads ending, and its
+        // num_threads how a change is noticed without listing.
+        if (_proc.ReadTask(_header.Pid, _header.Pid) is not { } leader || leader.State is 'Z' or 'X')
         {
+            // Gone, or a zombie leader: exit_group is tearing the process down and threads vanishing now did not end
+            // on their own. .NET's main thread never exits alone (Main returning ends the process), so the last
+            // snapshot stands as "alive at the end".
             _processExited.TrySetResult();
             return;
         }
 
-        _snapshot.Clear();
-        var living = 0;
-        var full = _tracker.Polls % _statEvery == 0;
-        foreach (var tid in _tids)
+        var logGrew = CreationLogGrew();
+        var list = poll == 0 || final || leader.Threads != _lastCount || logGrew || poll - _lastListPoll >= _listEvery;
+        if (list && !final && poll > 0 && t < _nextListingAt)
         {
-            // The leader is read every poll: its state is how process teardown is told from threads ending.
-            var sample = !full && tid != _header.Pid && _tracker.TryGetLast(tid, out var last) ? last : _proc.ReadTask(_header.Pid, tid);
-            if (sample is { } s)
-            {
-                _snapshot.Add(s);
-                living += s.State is 'Z' or 'X' ? 0 : 1;
-            }
-        }
-
-        if (living == 0 || LeaderExiting())
-        {
-            // Only zombies (or nothing) left: the process has exited and waits for its parent to reap it.
-            // A zombie leader is the same moment seen a little earlier: exit_group is tearing the process down and
-            // the threads vanishing in this poll did not end on their own. .NET's main thread never exits alone
-            // (Main returning ends the process), so the last full snapshot stands as "alive at the end".
-            _processExited.TrySetResult();
-            return;
+            // A large process that keeps changing: listings are spaced so that they take at most ListingBudget.
+            list = false;
         }
 
         _events.Clear();
         _exited.Clear();
-        _tracker.Apply(_snapshot, t, _events, _exited);
+        if (list)
+        {
+            var listStart = _time.GetTimestamp();
+            if (!_proc.TryListTasks(_header.Pid, _tids))
+            {
+                _processExited.TrySetResult();
+                return;
+            }
+
+            _snapshot.Clear();
+            var living = 0;
+            foreach (var tid in _tids)
+            {
+                var sample = tid == _header.Pid ? leader
+                    : !final && _tracker.TryGetLast(tid, out var last) && !Due(tid, poll) ? last
+                    : _proc.ReadTask(_header.Pid, tid);
+                if (sample is { } s)
+                {
+                    _snapshot.Add(s);
+                    living += s.State is 'Z' or 'X' ? 0 : 1;
+                    Scheduled(tid, poll);
+                }
+            }
+
+            if (living == 0)
+            {
+                _processExited.TrySetResult();
+                return;
+            }
+
+            _tracker.Apply(_snapshot, t, _events, _exited);
+            _lastCount = leader.Threads > 0 ? leader.Threads : _tids.Count;
+            _lastListPoll = poll;
+            _listingCost = _time.GetElapsedTime(listStart).TotalMilliseconds;
+            _nextListingAt = t + (_listingCost / ListingBudget);
+        }
+        else
+        {
+            // Nothing was created or ended, as far as the count and the log tell: re-read only the threads due.
+            _due.Clear();
+            _reread.Clear();
+            _gone.Clear();
+            foreach (var (tid, when) in _reads)
+            {
+                if (when.Due <= poll && tid != _header.Pid)
+                {
+                    _due.Add(tid);
+                }
+            }
+
+            foreach (var tid in _due)
+            {
+                if (_proc.ReadTask(_header.Pid, tid) is { } s)
+                {
+                    _reread.Add(s);
+                    Scheduled(tid, poll);
+                }
+                else
+                {
+                    _gone.Add(tid);
+                }
+            }
+
+            _reread.Add(leader);
+            _tracker.Carry(_reread, _gone, t, _events);
+            _exited.AddRange(_gone);
+            if (_gone.Count > 0)
+            {
+                _lastCount = -1; // list at the next poll: the count may hide a creation
+            }
+        }
+
         foreach (var tid in _exited)
         {
             _proc.Forget(tid);
+            _reads.Remove(tid);
         }
 
         if (_events.Count > 0)
@@ -249,7 +373,32 @@ internal sealed class ThreadCensus : IDisposable
             _writer.Flush();
         }
 
-        _counts = new CensusCounts(_tracker.AliveCount, _tracker.Seen, _tracker.Created, _tracker.Polls);
+        lock (_gate)
+        {
+            _counts = new CensusCounts(_tracker.AliveCount, _tracker.Seen, _tracker.Created, _tracker.Polls);
+        }
+
         PollTime += _time.GetElapsedTime(started);
+    }
+
+    private bool Due(int tid, int poll) => !_reads.TryGetValue(tid, out var when) || when.Due <= poll;
+
+    /// <summary>After a read at <paramref name="poll"/> (or a first sight): the next read, 1, 2, 4 ... polls on, then every <see cref="StatInterval"/>, staggered.</summary>
+    private void Scheduled(int tid, int poll)
+    {
+        if (_reads.TryGetValue(tid, out var when) && when.Due > poll)
+        {
+            return; // read earlier and not due: carried over
+        }
+
+        var step = when.Step == 0 ? 1 : Math.Min(when.Step * 2, _statEvery);
+        var due = poll + step;
+        if (step == _statEvery)
+        {
+            // Spread the threads seen at the same poll over the period instead of re-reading them in one burst.
+            due += (int)((uint)(tid * 2654435761u) % (uint)_statEvery) - (_statEvery / 2);
+        }
+
+        _reads[tid] = (Math.Max(due, poll + 1), step);
     }
 }
