@@ -186,11 +186,9 @@ public sealed class BrokenInputTests : IDisposable
             bomb = buffer.ToArray();
         }
 
-        var clock = Stopwatch.StartNew();
         var r = await Infrastructure.Cli.RunAsync("analyze", Write("bomb.nettrace.zip", bomb));
         AssertOneLineError(r, ExitCode.InvalidTrace);
         Assert.Contains("zip bomb", r.Stderr, StringComparison.Ordinal);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), clock.Elapsed.ToString());
         Assert.Empty(Directory.GetFiles(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-*"));
     }
 
