@@ -359,6 +359,13 @@ internal sealed class NetTraceReader
             return false;
         }
 
+        // TraceEvent 4.0.0's payload accessors throw a bare Exception("Reading past end of event") on a damaged event;
+        // the JIT may inline the accessor into our handler, hiding TraceEvent's frame (fuzz case SpliceBlock #3598).
+        if (ex.GetType() == typeof(Exception) && ex.Message.StartsWith("Reading past end of event", StringComparison.Ordinal))
+        {
+            return true;
+        }
+
         var parser = typeof(TraceEvent).Assembly;
         foreach (var frame in new System.Diagnostics.StackTrace(ex, fNeedFileInfo: false).GetFrames())
         {
