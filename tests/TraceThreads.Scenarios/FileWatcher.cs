@@ -18,7 +18,9 @@ internal static class FileWatcher
         Directory.CreateDirectory(directory);
 
         // Not disposed: the watcher keeps raising events after the wait.
+#pragma warning disable CA2000 // deliberately never disposed (see above): the process exits first
         var seen = new CountdownEvent(Files);
+#pragma warning restore CA2000
         s_watcher = new FileSystemWatcher(directory) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite };
         s_watcher.Created += (_, _) =>
         {

@@ -17,7 +17,9 @@ internal static class Timers
     public static void Start(ScenarioContext context)
     {
         // Not disposed: a callback already queued may still touch it after the wait.
+#pragma warning disable CA2000 // deliberately never disposed (see above): the process exits first
         var fired = new CountdownEvent(5);
+#pragma warning restore CA2000
         // Kept in a static so the timer (and its thread's work) lives until the process exits.
         s_timer = new Timer(_ =>
         {

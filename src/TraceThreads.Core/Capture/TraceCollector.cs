@@ -47,11 +47,11 @@ public sealed class TraceCollector
     public async Task<CollectResult> RunAsync(CollectOptions options, IProgress<CollectProgress>? progress, CancellationToken stop, CancellationToken abort = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var run = new Run(this, options, progress ?? new Progress<CollectProgress>(), stop, abort);
+        using var run = new Run(this, options, progress ?? new Progress<CollectProgress>(), stop, abort);
         return await run.ExecuteAsync();
     }
 
-    private sealed class Run(TraceCollector owner, CollectOptions options, IProgress<CollectProgress> progress, CancellationToken stop, CancellationToken abort)
+    private sealed class Run(TraceCollector owner, CollectOptions options, IProgress<CollectProgress> progress, CancellationToken stop, CancellationToken abort) : IDisposable
     {
         private readonly List<string> _notices = [];
         private long _bytes;
@@ -72,27 +72,23 @@ public sealed class TraceCollector
 
         private bool Launching => options.Target is CollectTarget.Launch;
 
-        public async Task<CollectResult> ExecuteAsync()
-        {
-            try
-            {
-                return await ExecuteCoreAsync();
-            }
-            finally
-            {
-                if (_child is not null && !_resumed && !_child.HasExited)
-                {
-                    // Never leave a runtime waiting at startup for a ResumeRuntime that will not come.
-                    _child.Kill();
-                    Notice($"killed {Describe(options.Target)} (pid {_child.Id}), which was still waiting to start.");
-                }
+        public Task<CollectResult> ExecuteAsync() => ExecuteCoreAsync();
 
-                _session?.Dispose();
-                _census?.Dispose();
-                _censusFile?.Dispose();
-                _trace?.Dispose();
-                _child?.Dispose();
+        /// <summary>Closes what the run opened; a child still suspended at startup is killed first.</summary>
+        public void Dispose()
+        {
+            if (_child is not null && !_resumed && !_child.HasExited)
+            {
+                // Never leave a runtime waiting at startup for a ResumeRuntime that will not come.
+                _child.Kill();
+                Notice($"killed {Describe(options.Target)} (pid {_child.Id}), which was still waiting to start.");
             }
+
+            _session?.Dispose();
+            _census?.Dispose();
+            _censusFile?.Dispose();
+            _trace?.Dispose();
+            _child?.Dispose();
         }
 
         private async Task<CollectResult> ExecuteCoreAsync()

@@ -93,11 +93,14 @@ internal static class TraceLoader
     /// <summary>
     /// Traces travel zipped (dotnet-monitor downloads, PerfView's test inputs, CI artifacts). A zip holding one
     /// .nettrace/.netperf is unpacked to a temporary file; an LTTng .trace.zip (perfcollect) is recognised by its CTF layout.
+    /// The entry is checked before anything is unpacked (name, declared size against the disk and a bomb's ratio,
+    /// method), and unpacking stops at the declared size: a damaged or hostile zip is an invalid trace, never a crash.
     /// </summary>
     private static TraceFacts LoadZip(TraceReadRequest request, CancellationToken cancellationToken)
     {
         var (path, displayPath) = (request.Path, request.DisplayPath);
         ZipArchive zip;
+        IReadOnlyCollection<ZipArchiveEntry> entries;
         try
         {
             zip = ZipFile.OpenRead(path);
@@ -109,14 +112,23 @@ internal static class TraceLoader
 
         using (zip)
         {
-            if (zip.Entries.Any(IsCtfMetadata))
+            try
+            {
+                entries = zip.Entries;
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new TraceThreadsException(ExitCode.InvalidTrace, $"'{displayPath}' is a damaged zip file (its central directory cannot be read): {ex.Message}", ex);
+            }
+
+            if (entries.Any(IsCtfMetadata))
             {
                 throw new TraceThreadsException(ExitCode.UnsupportedFormat,
                     $"'{displayPath}' is an LTTng trace (perfcollect). Reading LTTng traces is coming; for now record with 'trace-threads collect' (.nettrace).");
             }
 
             // Entries are recognised by their content, like bare files (PerfView ships .etl in zips).
-            var traces = zip.Entries.Where(e => e.Length > 0 && ReaderFor(EntryHead(e)) is not null).ToList();
+            var traces = entries.Where(e => e.Length > 0 && ReaderFor(EntryHead(e)) is not null).ToList();
             if (traces.Count != 1)
             {
                 throw new TraceThreadsException(ExitCode.InvalidTrace, traces.Count == 0
@@ -124,11 +136,20 @@ internal static class TraceLoader
                     : $"'{displayPath}' holds {traces.Count} traces; unzip it and analyze one at a time.");
             }
 
-            var temp = Path.Combine(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-{Guid.NewGuid():N}{Path.GetExtension(traces[0].Name)}");
+            // The entry's name is only shown (escaped, shortened); the temporary file is ours, with a plain extension.
+            var entry = traces[0];
+            var entryDisplay = $"{displayPath}!{ZipEntries.DisplayName(entry.FullName)}";
+            var extension = Path.GetExtension(entry.Name);
+            if (extension.Length is < 2 or > 16 || !extension[1..].All(char.IsAsciiLetterOrDigit))
+            {
+                extension = ".trace";
+            }
+
+            var temp = Path.Combine(Path.GetTempPath(), $"trace-threads-{Environment.ProcessId}-{Guid.NewGuid():N}{extension}");
             try
             {
-                traces[0].ExtractToFile(temp);
-                return LoadTrace(request with { Path = temp, DisplayPath = $"{displayPath}!{traces[0].FullName}" }, cancellationToken);
+                ZipEntries.Extract(entry, temp, entryDisplay, cancellationToken);
+                return LoadTrace(request with { Path = temp, DisplayPath = entryDisplay }, cancellationToken);
             }
             finally
             {
@@ -146,8 +167,9 @@ internal static class TraceLoader
             var n = s.ReadAtLeast(buffer, HeadSize, throwOnEndOfStream: false);
             return buffer[..n];
         }
-        catch (InvalidDataException)
+        catch (Exception ex) when (ex is InvalidDataException or NotSupportedException)
         {
+            // A damaged local header, an unknown method (LZMA...), encryption: not a trace we can open.
             return [];
         }
     }

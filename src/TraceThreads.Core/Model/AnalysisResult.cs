@@ -17,6 +17,8 @@ public sealed record TraceInfo
     public int EventsLost { get; init; }
     /// <summary>True when the trace (or census) was cut short; <see cref="AnalysisResult.Warnings"/> says why.</summary>
     public bool IsPartial { get; init; }
+    /// <summary>Why the report is partial, one sentence each (also among the warnings); the CLI repeats them on stderr.</summary>
+    public IReadOnlyList<string> PartialReasons { get; init; } = [];
     public bool HasCensus { get; init; }
     public bool HasCreationEvents { get; init; }
     public bool HasRundown { get; init; }

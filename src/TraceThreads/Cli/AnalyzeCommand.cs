@@ -127,7 +127,13 @@ internal static class AnalyzeCommand
 
             if (result.Trace.IsPartial)
             {
-                await parse.InvocationConfiguration.Error.WriteLineAsync("trace-threads: warning: the trace was cut short; the report covers what was recorded (exit code 6).");
+                // The reasons are in the report too; stderr is where a script or a CI log shows them.
+                foreach (var reason in result.Trace.PartialReasons)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"trace-threads: warning: {TerminalText.Escape(reason)}");
+                }
+
+                await parse.InvocationConfiguration.Error.WriteLineAsync("trace-threads: warning: the input was cut short or damaged; the report covers what could be read (exit code 6).");
             }
 
             var gates = Explain.Gates.Evaluate(result, new Explain.GateOptions(parse.GetValue(MaxThreadsOption), parse.GetValue(FailOnOption)));

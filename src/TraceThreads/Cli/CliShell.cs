@@ -54,7 +54,20 @@ public static class CliShell
             // `trace-threads analyze x | head` closes our stdout early; that is the reader's choice, not a failure.
             return (int)ExitCode.Ok;
         }
+        catch (Exception ex)
+        {
+            // Anything else is a bug in trace-threads, never a verdict on the user's file: say so, keep the stack.
+            await error.WriteLineAsync(InternalErrorMessage(ex));
+            await error.WriteLineAsync(ex.ToString());
+            return (int)ExitCode.InternalError;
+        }
     }
+
+    /// <summary>The first line of an internal error: what failed, and that it is ours to fix.</summary>
+    internal static string InternalErrorMessage(Exception ex) =>
+        $"trace-threads: internal error: {ex.GetType().Name}: {TerminalText.Escape(ex.Message.ReplaceLineEndings(" "))}. " +
+        "This is a bug in trace-threads, not a problem with your input; please report it with the stack below " +
+        "(and the input, if you can share it).";
 
     private static bool IsBrokenPipe(IOException ex) => ex.HResult == 32 || ex.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase);
 }

@@ -317,7 +317,7 @@ internal sealed class ScenarioContext
 internal sealed class ExpectedThread
 {
     private readonly ScenarioContext _context;
-    private readonly ManualResetEventSlim _arrived = new(false);
+    private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal ExpectedThread(ScenarioContext context, string category, string? role, string? creatorSite, bool shortLived, string note)
     {
@@ -345,7 +345,7 @@ internal sealed class ExpectedThread
         var thread = Thread.CurrentThread;
         _context.Record(new TruthThread(OsThread.CurrentId(), thread.ManagedThreadId, thread.Name, Category, Role, CreatorSite,
             ShortLived, Note));
-        _arrived.Set();
+        _arrived.TrySetResult();
     }
 
     /// <summary>Arrives and then blocks until the process exits (the thread must be a background thread).</summary>
@@ -355,5 +355,5 @@ internal sealed class ExpectedThread
         _context.Parked.Wait();
     }
 
-    public bool WaitArrived(TimeSpan timeout) => _arrived.Wait(timeout);
+    public bool WaitArrived(TimeSpan timeout) => _arrived.Task.Wait(timeout);
 }

@@ -32,7 +32,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
 
     private sealed record Score(RecordingMode Mode, string Framework, string Scenario, int Correct, int Total, List<string> Misses, string? Error, SortedSet<string> Notes, TimeSpan Elapsed);
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task Every_scenario_on_every_runtime_in_every_recording_mode_is_attributed_correctly()
     {
         var modes = Filter("TT_ACCURACY_MODES", s_modeNames.Keys).Select(m => s_modeNames[m]).ToList();

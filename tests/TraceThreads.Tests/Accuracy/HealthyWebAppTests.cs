@@ -25,7 +25,7 @@ public sealed class HealthyWebAppTests
         { "dotnet-trace, README providers", RecordingMode.DotnetTraceRecommended, [], [] },
     };
 
-    [LinuxTheory]
+    [EnvTheory(Needs.Linux)]
     [MemberData(nameof(Ways))]
     public async Task A_healthy_web_app_gets_no_warning(string how, RecordingMode mode, string[] collectOptions, string[] scenarioOptions)
     {

@@ -111,7 +111,7 @@ public class CensusWriterTests
     public void Writes_the_lines_of_docs_census_format_md()
     {
         using var ms = new MemoryStream();
-        var writer = new CensusWriter(ms);
+        using var writer = new CensusWriter(ms);
         writer.WriteHeader(new CensusHeader(42, "app", "dotnet app.dll", new DateTime(2026, 11, 25, 13, 0, 0, DateTimeKind.Utc).AddTicks(1234567), 10, 100, "linux x64", "trace-threads/0.1.0"));
         writer.Write(new CensusEvent.Start(42, 0.1234567, "app", true));
         writer.Write(new CensusEvent.Rename(43, 10, ".NET TP Worker"));
@@ -192,7 +192,7 @@ public class ThreadCensusTests
     [Fact]
     public async Task Polls_until_the_process_is_gone_then_ends_with_process_exited()
     {
-        var proc = new ScriptedProc(
+        using var proc = new ScriptedProc(
             [new(1, "app", 'S', 0, 0)],
             [new(1, "app", 'S', 0, 0), new(2, "app", 'R', 0, 0)],
             [new(1, "app", 'S', 1, 0)]);
@@ -217,7 +217,7 @@ public class ThreadCensusTests
     [Fact]
     public async Task A_process_whose_leader_is_a_zombie_has_exited()
     {
-        var proc = new ScriptedProc([new(1, "app", 'S', 0, 0)], [new(1, "app", 'Z', 0, 0)], [new(1, "app", 'Z', 0, 0)]);
+        using var proc = new ScriptedProc([new(1, "app", 'S', 0, 0)], [new(1, "app", 'Z', 0, 0)], [new(1, "app", 'Z', 0, 0)]);
         using var ms = new MemoryStream();
         using var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(1), TimeProvider.System.GetTimestamp());
         census.Start();
@@ -240,7 +240,7 @@ public class ThreadCensusTests
     public async Task When_nothing_changes_a_poll_reads_only_the_leader_and_does_not_list()
     {
         var threads = Enumerable.Range(1, 5000).Select(i => new TaskSample(i, "t" + i, 'S', 0, 0)).ToArray();
-        var proc = new ScriptedProc(Enumerable.Repeat(threads, 30).ToArray());
+        using var proc = new ScriptedProc(Enumerable.Repeat(threads, 30).ToArray());
         using var ms = new MemoryStream();
         using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(1), TimeProvider.System.GetTimestamp()))
         {
@@ -265,7 +265,7 @@ public class ThreadCensusTests
             < 2 => new TaskSample[] { new(1, "app", 'S', 0, 0) },
             _ => [new(1, "app", 'S', 0, 0), new(2, i < 3 ? "app" : "renamed", 'S', 0, 0)],
         }).ToArray();
-        var proc = new ScriptedProc(polls);
+        using var proc = new ScriptedProc(polls);
         using var ms = new MemoryStream();
         using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(10), TimeProvider.System.GetTimestamp()))
         {
@@ -290,7 +290,7 @@ public class ThreadCensusTests
         var polls = Enumerable.Range(0, 6).Select(i => i < 2
             ? new TaskSample[] { new(1, "app", 'S', 0, 0), new(2, "a", 'S', 0, 0) }
             : [new(1, "app", 'S', 0, 0), new(3, "b", 'S', 0, 0)]).ToArray();
-        var proc = new ScriptedProc(polls);
+        using var proc = new ScriptedProc(polls);
         using var ms = new MemoryStream();
         var clock = new ManualTime();
         using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(10), clock.GetTimestamp(), clock, log))
@@ -314,7 +314,7 @@ public class ThreadCensusTests
     public async Task Threads_vanishing_while_the_leader_is_a_zombie_were_alive_at_the_end_not_exited()
     {
         var header = new CensusHeader(1, "app", "app", DateTime.UtcNow, 1, 100, "linux", "test");
-        var proc = new ScriptedProc(
+        using var proc = new ScriptedProc(
             [new(1, "app", 'S', 0, 0), new(2, "worker", 'S', 0, 0), new(3, "worker", 'S', 0, 0)],
             [new(1, "app", 'Z', 0, 0), new(3, "worker", 'R', 0, 0)]);
         using var ms = new MemoryStream();

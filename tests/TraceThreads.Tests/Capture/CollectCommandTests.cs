@@ -97,8 +97,9 @@ public class CollectCommandTests
     [InlineData("contradict", "-p", "1", "--samples", "--no-samples")]
     public async Task Bad_combinations_are_usage_errors_with_one_line(string expected, params string[] args)
     {
-        var error = new StringWriter();
-        var code = await CliShell.RunAsync(["collect", .. args], new StringWriter(), error);
+        using var error = new StringWriter();
+        using var sink = new StringWriter();
+        var code = await CliShell.RunAsync(["collect", .. args], sink, error);
         Assert.Equal((int)ExitCode.UsageError, code);
         var text = error.ToString();
         Assert.Contains(expected, text, StringComparison.Ordinal);
@@ -108,8 +109,9 @@ public class CollectCommandTests
     [Fact]
     public async Task Help_shows_defaults_and_examples()
     {
-        var output = new StringWriter();
-        Assert.Equal(0, await CliShell.RunAsync(["collect", "--help"], output, new StringWriter()));
+        using var output = new StringWriter();
+        using var sink = new StringWriter();
+        Assert.Equal(0, await CliShell.RunAsync(["collect", "--help"], output, sink));
         var help = output.ToString();
         foreach (var expected in new[] { "--process-id", "--name", "--output", "--duration", "--providers", "--profile", "--samples", "--no-samples", "--census-interval", "--no-census", "[default: 20]", "[default: default]", "Examples:", "trace-threads collect -- dotnet" })
         {

@@ -1,3 +1,4 @@
+using TraceThreads.Tests.Infrastructure;
 using System.Diagnostics;
 using TraceThreads.Capture;
 using TraceThreads.Capture.Nettrace;
@@ -45,7 +46,7 @@ public sealed class CollectLiveTests : IDisposable
 
     private async Task<Process> StartTarget(params string[] args) => await StartTargetDll(await TestTarget.DllAsync(), args);
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task Launch_records_every_thread_creation_with_a_named_stack_and_the_census_sees_every_thread()
     {
         var result = await new TraceCollector().RunAsync(Options(await Launch("run", "1500", "3"), "launch.nettrace"), null, CancellationToken.None);
@@ -80,7 +81,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.True(census.Of("start").Count(s => !s.GetProperty("initial").GetBoolean()) >= 4);
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task A_dotnet_child_of_the_launched_command_runs_without_waiting_for_a_tracer()
     {
         // The child inherits DOTNET_DiagnosticPorts; without clearing it inside the traced runtime, its runtime would
@@ -90,7 +91,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Equal(TraceEnding.Complete, result.Ending);
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task Attach_by_pid_records_for_the_duration_and_leaves_the_target_running()
     {
         var target = await StartTarget("wait");
@@ -112,7 +113,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Equal("stopped", census[^1].GetProperty("reason").GetString());
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task Attach_by_name_finds_the_one_test_target()
     {
         // A name no other test run can have: the same app under a unique file name.
@@ -153,7 +154,7 @@ public sealed class CollectLiveTests : IDisposable
         return p;
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task Ctrl_c_to_collect_keeps_a_complete_trace_and_an_ended_census_and_stops_the_command()
     {
         var trace = Path.Combine(_dir, "sigint.nettrace");
@@ -178,7 +179,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.False(Posix.ProcessExists(pid), "the launched command was left running");
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task A_target_that_fails_fast_leaves_a_readable_trace_and_collect_returns_its_exit_code()
     {
         var result = await new TraceCollector().RunAsync(Options(await Launch("failfast", "800"), "failfast.nettrace"), null, CancellationToken.None);
@@ -187,7 +188,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Equal(134, TraceThreads.Cli.CollectCommand.ExitCodeFor(result));
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task A_target_killed_with_sigkill_leaves_a_readable_trace()
     {
         var result = await new TraceCollector().RunAsync(Options(await Launch("sigkill", "800"), "sigkill.nettrace"), null, CancellationToken.None);
@@ -208,7 +209,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Equal("process-exited", CensusFile.Read(result.Census!.Path)[^1].GetProperty("reason").GetString());
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task A_pid_that_does_not_exist_is_target_not_found()
     {
         using var cli = new CliProcess(_dir, "collect", "-p", "2000000000");
@@ -217,7 +218,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Equal("trace-threads: error: no process with pid 2000000000.", stderr.Trim());
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task A_process_that_is_not_dotnet_is_not_traceable_and_leaves_no_files()
     {
         var sleep = Process.Start("sleep", "30");
@@ -230,7 +231,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Empty(Directory.EnumerateFiles(_dir));
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public async Task A_command_that_cannot_start_is_a_launch_failure()
     {
         using var cli = new CliProcess(_dir, "collect", "--", "no-such-command-xyz");
@@ -239,7 +240,7 @@ public sealed class CollectLiveTests : IDisposable
         Assert.Contains("command not found", stderr, StringComparison.Ordinal);
     }
 
-    [LinuxRootFact]
+    [EnvFact(Needs.Linux | Needs.Root)]
     public async Task A_disk_that_fills_up_is_capture_failed_and_what_was_written_stays_readable()
     {
         var mount = Path.Combine(_dir, "tiny");

@@ -9,7 +9,7 @@ namespace TraceThreads.Tests.Capture;
 /// </summary>
 public class ProcessTableTests
 {
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public void A_thread_id_is_not_a_process()
     {
         var table = new SystemProcessTable();

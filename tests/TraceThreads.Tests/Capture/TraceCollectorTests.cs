@@ -197,7 +197,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task Launch_starts_the_session_before_resuming_and_keeps_grandchildren_out()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         rt.Accepted.SetResult(rt);
         var run = Collector(rt).RunAsync(Options(Launch), null, CancellationToken.None);
         await WaitUntil(() => rt.Calls.Contains("resume"));
@@ -216,7 +216,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task A_requested_stop_stops_the_session_with_rundown_then_sends_sigterm_to_the_command()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         rt.Accepted.SetResult(rt);
         using var stop = new CancellationTokenSource();
         var run = Collector(rt).RunAsync(Options(Launch), null, stop.Token);
@@ -235,7 +235,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task A_command_that_ignores_sigterm_is_killed_after_the_grace_period_or_at_a_second_ctrl_c()
     {
-        var rt = new FakeRuntime { Child = new FakeChild { IgnoresSigterm = true } };
+        await using var rt = new FakeRuntime { Child = new FakeChild { IgnoresSigterm = true } };
         rt.Accepted.SetResult(rt);
         using var stop = new CancellationTokenSource();
         using var abort = new CancellationTokenSource();
@@ -253,7 +253,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task Duration_stops_the_recording()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         rt.Accepted.SetResult(rt);
         var result = await Collector(rt).RunAsync(Options(Launch, duration: TimeSpan.FromMilliseconds(200)), null, CancellationToken.None);
         Assert.Equal(StopReason.Duration, result.StopReason);
@@ -263,7 +263,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task A_command_that_exits_before_its_runtime_connects_is_a_launch_failure_and_leaves_no_files()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         rt.Child.Exit(0);
         var ex = await Assert.ThrowsAsync<TraceThreadsException>(() => Collector(rt).RunAsync(Options(Launch), null, CancellationToken.None));
         Assert.Equal(ExitCode.LaunchFailed, ex.Code);
@@ -274,7 +274,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task A_stop_while_waiting_for_the_runtime_kills_the_suspended_command_and_says_so()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         using var stop = new CancellationTokenSource();
         var run = Collector(rt).RunAsync(Options(Launch), null, stop.Token);
         await WaitUntil(() => rt.Calls.Contains("launch dotnet"));
@@ -289,7 +289,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task A_session_that_cannot_start_in_a_launched_runtime_never_leaves_it_suspended()
     {
-        var rt = new FakeRuntime { SessionFailure = new ServerNotAvailableException("refused") };
+        await using var rt = new FakeRuntime { SessionFailure = new ServerNotAvailableException("refused") };
         rt.Accepted.SetResult(rt);
         var ex = await Assert.ThrowsAsync<TraceThreadsException>(() => Collector(rt).RunAsync(Options(Launch), null, CancellationToken.None));
         Assert.Equal(ExitCode.TargetNotTraceable, ex.Code);
@@ -299,7 +299,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task Attach_to_a_process_without_diagnostic_socket_is_not_traceable_and_leaves_no_files()
     {
-        var rt = new FakeRuntime { SessionFailure = new ServerNotAvailableException("no socket") };
+        await using var rt = new FakeRuntime { SessionFailure = new ServerNotAvailableException("no socket") };
         var ex = await Assert.ThrowsAsync<TraceThreadsException>(() => Collector(rt).RunAsync(Options(new CollectTarget.Process(Pid)), null, CancellationToken.None));
         Assert.Equal(ExitCode.TargetNotTraceable, ex.Code);
         Assert.Contains("no diagnostic socket", ex.Message, StringComparison.Ordinal);
@@ -309,7 +309,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task A_target_that_dies_mid_trace_leaves_a_repaired_readable_trace()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         var run = Collector(rt).RunAsync(Options(new CollectTarget.Process(Pid)), null, CancellationToken.None);
         await WaitUntil(() => File.Exists(Path.Combine(_dir, "t.nettrace")) && new FileInfo(Path.Combine(_dir, "t.nettrace")).Length > 100);
         rt.Session.Crash();
@@ -324,7 +324,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task Output_in_a_missing_folder_fails_before_anything_starts()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         var ex = await Assert.ThrowsAsync<TraceThreadsException>(() => Collector(rt).RunAsync(Options(Launch, output: "no/such/dir/t.nettrace"), null, CancellationToken.None));
         Assert.Equal(ExitCode.CaptureFailed, ex.Code);
         Assert.Contains("does not exist", ex.Message, StringComparison.Ordinal);
@@ -334,7 +334,7 @@ public sealed class TraceCollectorTests : IDisposable
     [Fact]
     public async Task Without_output_the_file_is_named_after_the_app_in_the_working_directory_and_a_folder_gets_that_name_too()
     {
-        var rt = new FakeRuntime();
+        await using var rt = new FakeRuntime();
         rt.Accepted.SetResult(rt);
         var run = Collector(rt).RunAsync(Options(Launch, output: null), null, CancellationToken.None);
         await WaitUntil(() => rt.Calls.Contains("resume"));

@@ -12,7 +12,7 @@ public sealed class EtlBadInputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [InlineData(360 * 8000)]   // mid-buffer
     [InlineData(-1)]           // at a buffer boundary (the first buffer that ends after 2 MB)
     public async Task A_file_cut_short_gives_a_partial_report_and_exit_6(int cut)

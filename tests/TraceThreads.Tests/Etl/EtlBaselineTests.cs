@@ -28,7 +28,7 @@ public partial class EtlBaselineTests
 
     public static TheoryData<string> Baselines() => ["net.4.5.2.x64", "gcevents", "gcrundownevents", "primitive-types"];
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [MemberData(nameof(Baselines))]
     public void Event_counts_agree_with_TraceEvent_on_Windows(string name)
     {
@@ -58,7 +58,7 @@ public partial class EtlBaselineTests
     private static bool ThreadRundownDropped(Baseline baseline, string type) =>
         type is Kernel + "Thread/DCStart" or Kernel + "Thread/DCStop" && baseline.Counts.ContainsKey(Kernel + "Thread/Stop");
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [MemberData(nameof(Baselines))]
     public void Listed_events_agree_field_by_field(string name)
     {

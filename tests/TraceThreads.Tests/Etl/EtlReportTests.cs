@@ -22,7 +22,7 @@ public class EtlReportTests
         { "smallEtlFile.etl", null },
     };
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [MemberData(nameof(Reports))]
     public void Text_and_json_reports_match_golden(string file, int? pid)
     {
@@ -36,7 +36,7 @@ public class EtlReportTests
         }
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public void Bare_and_zipped_files_give_the_same_threads()
     {
         var zipped = Analyze("net.4.5.2.x64.etl.zip", 3676);
@@ -44,7 +44,7 @@ public class EtlReportTests
         Assert.Equal(zipped.Threads.Select(t => (t.OsThreadId, t.Role, t.CreatedAtMs, t.ExitedAtMs)), bare.Threads.Select(t => (t.OsThreadId, t.Role, t.CreatedAtMs, t.ExitedAtMs)));
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public void A_framework_app_started_during_the_trace_has_kernel_creators_exits_and_start_modules()
     {
         var r = Analyze("net.4.5.2.x64.etl.zip", 3676);
@@ -60,7 +60,7 @@ public class EtlReportTests
         Assert.DoesNotContain(r.Threads, t => t.Category == "unknown");
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public async Task Without_a_process_a_machine_wide_trace_lists_the_candidates_and_exits_2()
     {
         var r = await Infrastructure.Cli.RunAsync("analyze", Path.Combine(EtlTestFiles.Folder, "net.4.5.2.x64.etl.zip"));
@@ -74,7 +74,7 @@ public class EtlReportTests
         Assert.Contains("\"processId\": 3676", byName.Stdout, StringComparison.Ordinal);
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public void A_process_without_dotnet_is_analyzed_from_kernel_events_alone()
     {
         var r = Analyze("net.4.5.2.x64.etl.zip", 2876); // explorer

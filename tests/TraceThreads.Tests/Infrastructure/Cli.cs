@@ -9,8 +9,8 @@ public static class Cli
 
     public static async Task<Result> RunAsync(params string[] args)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
         var code = await CliShell.RunAsync(args, stdout, stderr);
         return new Result(code, stdout.ToString(), stderr.ToString());
     }

@@ -32,50 +32,71 @@ public static class TestEnv
     }
 }
 
-/// <summary>A fact that needs the shared external traces: skipped with a reason when absent, a failure under CI.</summary>
-public sealed class ExternalTraceFactAttribute : FactAttribute
+/// <summary>What a test needs from the machine it runs on.</summary>
+[Flags]
+public enum Needs
 {
-    public ExternalTraceFactAttribute()
+    Nothing = 0,
+
+    /// <summary>/proc, POSIX signals, Unix-domain diagnostic sockets.</summary>
+    Linux = 1,
+
+    /// <summary>Root on Linux (mounts a tiny tmpfs to fill it).</summary>
+    Root = 2,
+
+    /// <summary>The shared external traces beside the project (../shared/traces/external).</summary>
+    ExternalTraces = 4,
+
+    /// <summary>gcc, for the native libraries (the pthread_create recorder, the native scenario's library).</summary>
+    Gcc = 8,
+}
+
+/// <summary>
+/// The one place that decides whether a test can run here: the skip reason for what is missing, or null. Under
+/// CI=true nothing is skipped: the test runs and fails on what it lacks (.ci/run installs gcc first).
+/// </summary>
+public static class Requirements
+{
+    public static string? SkipReason(Needs needs)
     {
-        if (!Directory.Exists(TestEnv.ExternalTraces) && !TestEnv.IsCi)
+        if (TestEnv.IsCi)
         {
-            Skip = $"needs the shared external traces at {TestEnv.ExternalTraces} (absent: the project was cloned alone)";
+            return null;
         }
+
+        var missing = new List<string>();
+        if (needs.HasFlag(Needs.Linux) && !TestEnv.IsLinux)
+        {
+            missing.Add("Linux (/proc, POSIX signals, Unix-domain diagnostic sockets)");
+        }
+
+        if (needs.HasFlag(Needs.Root) && !(TestEnv.IsLinux && Environment.UserName == "root"))
+        {
+            missing.Add("root on Linux (mounts a 128 KB tmpfs to fill it)");
+        }
+
+        if (needs.HasFlag(Needs.ExternalTraces) && !Directory.Exists(TestEnv.ExternalTraces))
+        {
+            missing.Add($"the shared external traces at {TestEnv.ExternalTraces} (absent: the project was cloned alone)");
+        }
+
+        if (needs.HasFlag(Needs.Gcc) && !Scenarios.ScenarioApps.GccAvailable)
+        {
+            missing.Add("gcc on PATH to build the native libraries (.ci/run installs it; or apt-get install gcc)");
+        }
+
+        return missing.Count == 0 ? null : "needs " + string.Join(" and ", missing);
     }
 }
 
-/// <summary>Theory variant of <see cref="ExternalTraceFactAttribute"/>.</summary>
-public sealed class ExternalTraceTheoryAttribute : TheoryAttribute
+/// <summary>A fact that runs only where <see cref="Needs"/> are met; elsewhere it is skipped with the reason.</summary>
+public class EnvFactAttribute : FactAttribute
 {
-    public ExternalTraceTheoryAttribute()
-    {
-        if (!Directory.Exists(TestEnv.ExternalTraces) && !TestEnv.IsCi)
-        {
-            Skip = $"needs the shared external traces at {TestEnv.ExternalTraces} (absent: the project was cloned alone)";
-        }
-    }
+    public EnvFactAttribute(Needs needs) => Skip = Requirements.SkipReason(needs);
 }
 
-/// <summary>A fact that needs Linux (/proc, EventPipe IPC over Unix sockets). Never silently skipped under CI on Linux.</summary>
-public sealed class LinuxFactAttribute : FactAttribute
+/// <summary>Theory variant of <see cref="EnvFactAttribute"/>.</summary>
+public class EnvTheoryAttribute : TheoryAttribute
 {
-    public LinuxFactAttribute()
-    {
-        if (!TestEnv.IsLinux)
-        {
-            Skip = "needs Linux (/proc and Unix-domain diagnostic sockets)";
-        }
-    }
-}
-
-/// <summary>Theory variant of <see cref="LinuxFactAttribute"/>.</summary>
-public sealed class LinuxTheoryAttribute : TheoryAttribute
-{
-    public LinuxTheoryAttribute()
-    {
-        if (!TestEnv.IsLinux)
-        {
-            Skip = "needs Linux (/proc and Unix-domain diagnostic sockets)";
-        }
-    }
+    public EnvTheoryAttribute(Needs needs) => Skip = Requirements.SkipReason(needs);
 }

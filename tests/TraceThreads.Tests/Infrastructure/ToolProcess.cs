@@ -52,6 +52,44 @@ public static class ToolProcess
 
         return new Result(p.ExitCode, await stdout, await stderr, sw.Elapsed);
     }
+
+    /// <summary>Runs the tool and follows its peak resident set (VmHWM in /proc, Linux) until it exits.</summary>
+    public static async Task<(Result Result, long PeakRssKb)> RunWithPeakRssAsync(IEnumerable<string> args, TimeSpan? timeout = null)
+    {
+        var sw = Stopwatch.StartNew();
+        using var p = Process.Start(StartInfo(args))!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        var peak = 0L;
+        var limit = timeout ?? TimeSpan.FromMinutes(5);
+        while (!p.HasExited)
+        {
+            try
+            {
+                var line = File.ReadLines($"/proc/{p.Id}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+                if (line is not null)
+                {
+                    peak = Math.Max(peak, long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+            catch (IOException)
+            {
+                // Gone between HasExited and the read.
+            }
+
+            if (sw.Elapsed > limit)
+            {
+                p.Kill(entireProcessTree: true);
+                throw new TimeoutException($"trace-threads {string.Join(' ', args)} did not finish in {limit}");
+            }
+
+            await Task.Delay(20);
+        }
+
+        await p.WaitForExitAsync();
+        return (new Result(p.ExitCode, await stdout, await stderr, sw.Elapsed), peak);
+    }
 }
 
 /// <summary>Tests that start real processes run one at a time: the machine has 2 cores and timing matters.</summary>

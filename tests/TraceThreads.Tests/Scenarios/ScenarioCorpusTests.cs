@@ -43,7 +43,7 @@ public sealed class ScenarioCorpusTests
         }
     }
 
-    [LinuxTheory]
+    [EnvTheory(Needs.Linux)]
     [InlineData(ScenarioApps.Net10)]
     [InlineData(ScenarioApps.Net9)]
     [InlineData(ScenarioApps.Net8)]
@@ -98,7 +98,7 @@ public sealed class ScenarioCorpusTests
         }
     }
 
-    [LinuxFact]
+    [EnvFact(Needs.Linux)]
     public void Native_scenario_records_its_pthreads_or_says_it_cannot_run()
     {
         var app = ScenarioApps.Get(ScenarioApps.Net10);

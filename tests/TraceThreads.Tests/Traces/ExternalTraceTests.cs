@@ -22,7 +22,7 @@ public class ExternalTraceTests
         return (r.ExitCode, r.Stdout.Length > 0 ? JsonDocument.Parse(r.Stdout) : null, r.Stderr);
     }
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [InlineData("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace.zip", 14)]
     [InlineData("nettrace/mixed_managed_external_samples.nettrace.zip", 3)]
     [InlineData("nettrace/only_managed_samples.nettrace.zip", 3)]
@@ -37,7 +37,7 @@ public class ExternalTraceTests
         Assert.All(threads, t => Assert.False(string.IsNullOrEmpty(t.GetProperty("category").GetString())));
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public async Task Core30_trace_finds_its_pool_workers_from_worker_events()
     {
         var (_, json, _) = await AnalyzeJson("nettrace/eventpipe-dotnetcore3.0-win-x64-objver4.nettrace.zip");
@@ -47,7 +47,7 @@ public class ExternalTraceTests
         Assert.Contains(json.RootElement.GetProperty("findings").EnumerateArray(), f => f.GetProperty("id").GetString() == "no-creation-events");
     }
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [InlineData("nettrace/eventpipe-dotnetcore5.0-win-x64-arraytypes.nettrace.zip")]
     [InlineData("nettrace/eventpipe-dotnetcore6.0-win-x64-executioncheckpoints.nettrace.zip")]
     [InlineData("nettrace/eventpipe-dotnetcore2.1-linux-x64-objver3.netperf.zip")]
@@ -58,7 +58,7 @@ public class ExternalTraceTests
         Assert.Equal(JsonValueKind.Array, json!.RootElement.GetProperty("threads").ValueKind);
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public async Task Truncated_trace_gives_a_partial_report_with_exit_code_6()
     {
         var r = await Infrastructure.Cli.RunAsync("analyze", External("nettrace/dotnet-trace-2019-truncated.nettrace"));
@@ -73,7 +73,7 @@ public class ExternalTraceTests
         Assert.True(json.RootElement.GetProperty("trace").GetProperty("eventCount").GetInt64() > 10_000);
     }
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [InlineData("lttng/clr-only.trace.zip")]
     [InlineData("lttng/kernel-clr.trace.zip")]
     [InlineData("lttng/kernel-only.trace.zip")]
@@ -86,7 +86,7 @@ public class ExternalTraceTests
         Assert.Contains("coming", r.Stderr, StringComparison.Ordinal);
     }
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [InlineData("etl/net.4.5.2.x64.etl.zip", 2)]        // two .NET processes: the candidates are listed
     [InlineData("etl/gcevents.etl.zip", 0)]
     [InlineData("etl/gcrundownevents.etl.zip", 0)]

@@ -35,7 +35,7 @@ public sealed class ExternalTruthTests(ITestOutputHelper output)
         return data;
     }
 
-    [ExternalTraceFact]
+    [EnvFact(Needs.ExternalTraces)]
     public void Every_external_nettrace_has_a_truth_file()
     {
         var truths = LoadTruths().Select(t => t.Trace).ToHashSet(StringComparer.Ordinal);
@@ -45,7 +45,7 @@ public sealed class ExternalTruthTests(ITestOutputHelper output)
         Assert.All(LoadTruths(), t => Assert.All(t.Threads, th => Assert.False(string.IsNullOrWhiteSpace(th.Reason), $"{t.Trace} tid {th.OsThreadId}: every label needs its reason")));
     }
 
-    [ExternalTraceTheory]
+    [EnvTheory(Needs.ExternalTraces)]
     [MemberData(nameof(Traces))]
     public async Task Report_matches_the_truth_written_from_the_trace(string trace)
     {

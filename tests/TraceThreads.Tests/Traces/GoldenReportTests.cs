@@ -54,8 +54,8 @@ public class GoldenReportTests
     public void Report_is_deterministic(string file, string formatName)
     {
         var format = ReportFormats.Get(formatName);
-        var a = new MemoryStream();
-        var b = new MemoryStream();
+        using var a = new MemoryStream();
+        using var b = new MemoryStream();
         format.Write(Analyze(file), a, new ReportOptions(Width: 80));
         format.Write(Analyze(file), b, new ReportOptions(Width: 80));
         Assert.Equal(a.ToArray(), b.ToArray());
@@ -65,7 +65,7 @@ public class GoldenReportTests
     [MemberData(nameof(SampleTraces))]
     public void Text_report_fits_an_80_column_terminal(string file)
     {
-        var text = new StringWriter();
+        using var text = new StringWriter();
         TextReport.Write(Analyze(file), text, new ReportOptions(Width: 80, AllThreads: true, AllEvidence: true, Explain: true));
         var tooLong = text.ToString().Split('\n').Where(l => l.Length > 80).ToList();
         Assert.True(tooLong.Count == 0, "lines over 80 columns:\n" + string.Join("\n", tooLong));

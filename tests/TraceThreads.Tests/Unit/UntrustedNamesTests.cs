@@ -14,7 +14,7 @@ public class UntrustedNamesTests
     {
         var b = new FactsBuilder(census: true);
         b.Census(160, 1, null, "app", Evil);
-        var text = new StringWriter();
+        using var text = new StringWriter();
         TextReport.Write(b.Run(), text, new ReportOptions(Width: 80, AllEvidence: true));
         var output = text.ToString();
         Assert.DoesNotContain('\u001b', output);

@@ -61,14 +61,17 @@ internal static class NettraceFile
         return ParseTraceObject(data.Slice(p + 10, TraceObjectPayload));
     }
 
-    public static NettraceScan Scan(string path)
+    public static NettraceScan Scan(string path, BlockCheck? check = null)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
-        return Scan(stream);
+        return Scan(stream, check);
     }
 
+    /// <summary>Looks inside one complete block: null when sound, else why not (the walk then ends before the block).</summary>
+    public delegate string? BlockCheck(Stream stream, ReadOnlySpan<byte> name, long payload, int size);
+
     /// <summary>Walks a seekable stream from its start.</summary>
-    public static NettraceScan Scan(Stream stream)
+    public static NettraceScan Scan(Stream stream, BlockCheck? check = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var length = stream.Length;
@@ -125,6 +128,11 @@ internal static class NettraceFile
             if (!reader.TryReadByte(out var endObject) || endObject != EndObject)
             {
                 return Torn(valid, length, blocks, header);
+            }
+
+            if (check?.Invoke(stream, name[..nameLength], payload, size) is { } problem)
+            {
+                return new NettraceScan(true, false, valid, length, blocks, header, problem);
             }
 
             valid = end + 1;
