@@ -234,11 +234,11 @@ internal sealed class EtlWriter(int bufferSize = 4096)
     /// <summary>Little-endian payload builder.</summary>
     internal sealed class Payload
     {
-        private readonly MemoryStream _s = new();
+        private readonly List<byte> _s = [];
 
         public Payload U8(byte v)
         {
-            _s.WriteByte(v);
+            _s.Add(v);
             return this;
         }
 
@@ -260,10 +260,10 @@ internal sealed class EtlWriter(int bufferSize = 4096)
 
         public Payload Bytes(byte[] b)
         {
-            _s.Write(b);
+            _s.AddRange(b);
             return this;
         }
 
-        public byte[] ToArray() => _s.ToArray();
+        public byte[] ToArray() => [.. _s];
     }
 }

@@ -76,7 +76,7 @@ public class GoldenReportTests
     public void Text_report_shows_every_creator_within_80_columns(string file)
     {
         var result = Analyze(file);
-        var text = new StringWriter();
+        using var text = new StringWriter();
         TextReport.Write(result, text, new ReportOptions(Width: 80, AllThreads: true));
         var lines = text.ToString().Split('\n');
         Assert.All(lines, l => Assert.True(l.Length <= 80, l));
@@ -93,9 +93,9 @@ public class GoldenReportTests
     {
         var result = Analyze(file);
         var roles = result.Threads.Select(t => t.Role).Distinct().ToList();
-        var plain = new StringWriter();
+        using var plain = new StringWriter();
         TextReport.Write(result, plain, new ReportOptions(Width: 80));
-        var explained = new StringWriter();
+        using var explained = new StringWriter();
         TextReport.Write(result, explained, new ReportOptions(Width: 80, Explain: true));
         foreach (var role in roles)
         {
