@@ -332,6 +332,14 @@ internal sealed class SessionThreadsRule : IAttributionRule
             return;
         }
 
+        // The streaming thread as a managed thread (with a ThreadCreated) was seen only on .NET Core 3.0-5. On .NET 6+ the
+        // session's threads are native ('.NET EventPipe', no ThreadCreated), and in a launch-mode recording the finalizer
+        // and tiered-compilation threads start within milliseconds of the sampler: the timing alone would misname them.
+        if (RuntimeCreatedManagedThreadRule.RuntimeMajor(t.Trace.Info.RuntimeVersion) >= 6)
+        {
+            return;
+        }
+
         var sampler = t.Trace.Threads.Values.FirstOrDefault(IsSampler);
         if (sampler?.StartedAtMs is { } samplerStart && f.StartedAtMs is { } started && f.CreatedFlags is null or 0
             && f.Signals.TryGetValue(Signals.ThreadCreated, out var created) && f.EventCount == created.Count
@@ -502,7 +510,7 @@ internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
         trace.Info.HasCreationEvents || trace.Info.HasCensus
         || (RuntimeMajor(trace.Info.RuntimeVersion) >= 6 && trace.Threads.Values.Any(f => f.StartedAtMs is not null));
 
-    private static int RuntimeMajor(string? version) =>
+    internal static int RuntimeMajor(string? version) =>
         version is not null && int.TryParse(version.AsSpan(0, Math.Max(0, version.IndexOf('.') is var dot and > 0 ? dot : version.Length)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : 0;
 
     /// <summary>

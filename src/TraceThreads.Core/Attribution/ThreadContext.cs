@@ -76,7 +76,10 @@ internal sealed class ThreadContext
             for (var i = stack.Frames.Length - 1; i >= 0; i--)
             {
                 var f = stack.Frames[i] == 0 ? Frames.Elided : methods.Resolve(stack.Frames[i]) ?? Frames.Native;
-                threadEntry |= f.StartsWith("System.Threading.Thread.StartCallback", StringComparison.Ordinal);
+                // Thread.Start's entry: Thread.StartCallback (.NET 6+), ThreadHelper.ThreadStart (.NET Core 3.x/5).
+                threadEntry |= f.StartsWith("System.Threading.Thread.StartCallback", StringComparison.Ordinal)
+                    || f.StartsWith("System.Threading.Thread+StartHelper.", StringComparison.Ordinal)
+                    || f.StartsWith("System.Threading.ThreadHelper.ThreadStart", StringComparison.Ordinal);
                 if (!IsEntryPlumbing(f))
                 {
                     routine = f;
