@@ -58,16 +58,7 @@ internal static unsafe class NativeC11Threads
         // Managed work on a thread the runtime did not create: it gets a Thread object from here on. ~40 ms of it, as a
         // library's callback doing real work would, so a sampled trace sees the thread run managed code entered from C.
         GC.KeepAlive(Thread.CurrentThread);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var x = (ulong)index + 1;
-        while (clock.ElapsedMilliseconds < 40)
-        {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-        }
-
-        GC.KeepAlive(x);
+        ManagedWork.Spin(index);
         _ = index;
         Interlocked.Increment(ref s_callbacks);
     }

@@ -58,16 +58,7 @@ internal static unsafe class NativeThreads
     [System.Runtime.InteropServices.UnmanagedCallersOnly]
     private static void Callback(int index)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var x = (ulong)index + 1;
-        while (clock.ElapsedMilliseconds < 40)
-        {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-        }
-
-        GC.KeepAlive(x);
+        ManagedWork.Spin(index);
     }
 
     /// <summary>Starts <paramref name="count"/> named native threads; thread 1 exits after ~200 ms, the others block.</summary>
