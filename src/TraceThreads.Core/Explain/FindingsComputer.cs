@@ -67,8 +67,7 @@ internal static class FindingsComputer
 
         if (starvation + blocking == 0)
         {
-            findings.Add(new Finding("threadpool-growth", "info",
-                $"The thread pool ran {workers.Count} worker threads (target at most {peak}); its size was set by hill climbing only ({climbing} adjustments), which is normal.",
+            findings.Add(FindingKinds.ThreadpoolGrowth.Raise($"The thread pool ran {workers.Count} worker threads (target at most {peak}); its size was set by hill climbing only ({climbing} adjustments), which is normal.",
                 details));
             return;
         }
@@ -85,8 +84,7 @@ internal static class FindingsComputer
             (> 0, _) => $"starvation ({starvation} injections: queued work waited with every worker busy)",
             _ => $"cooperative blocking ({blocking} injections: workers blocked waiting on tasks, i.e. sync-over-async such as .Result or .Wait())",
         };
-        findings.Add(new Finding("threadpool-starvation", "warning",
-            $"The thread pool grew to {peak} workers because of {why}. Blocked workers cost a thread each; make the blocking calls async.",
+        findings.Add(FindingKinds.ThreadpoolStarvation.Raise($"The thread pool grew to {peak} workers because of {why}. Blocked workers cost a thread each; make the blocking calls async.",
             details));
     }
 
@@ -138,8 +136,7 @@ internal static class FindingsComputer
                 continue;
             }
 
-            findings.Add(new Finding("thread-churn", "warning",
-                $"{group.Key} created {exited.Count} threads that lived a median {median.ToString("F1", CultureInfo.InvariantCulture)} ms each. {ChurnAdvice(group)}",
+            findings.Add(FindingKinds.ThreadChurn.Raise($"{group.Key} created {exited.Count} threads that lived a median {median.ToString("F1", CultureInfo.InvariantCulture)} ms each. {ChurnAdvice(group)}",
                 [$"site: {group.Key}", $"threads created: {group.Count()}, exited: {exited.Count}, median lifetime {median.ToString("F1", CultureInfo.InvariantCulture)} ms"]));
         }
     }
@@ -168,8 +165,7 @@ internal static class FindingsComputer
                 continue;
             }
 
-            findings.Add(new Finding("thread-leak", "warning",
-                $"{group.Key} started {alive.Count} threads over {(spread / 1000).ToString("F1", CultureInfo.InvariantCulture)} s and none of them ended. If each call starts a thread that never stops, the count grows without bound.",
+            findings.Add(FindingKinds.ThreadLeak.Raise($"{group.Key} started {alive.Count} threads over {(spread / 1000).ToString("F1", CultureInfo.InvariantCulture)} s and none of them ended. If each call starts a thread that never stops, the count grows without bound.",
                 [$"site: {group.Key}", $"alive at end: {alive.Count}, first at {alive.Min(t => t.CreatedAtMs!.Value).ToString("F0", CultureInfo.InvariantCulture)} ms, last at {alive.Max(t => t.CreatedAtMs!.Value).ToString("F0", CultureInfo.InvariantCulture)} ms"]));
         }
     }
@@ -184,15 +180,13 @@ internal static class FindingsComputer
         var unexplained = unknown.Except(silent).ToList();
         if (unexplained.Count > 0)
         {
-            findings.Add(new Finding("unexplained-threads", "warning",
-                $"{unexplained.Count} thread(s) could not be attributed: the trace has no evidence of what they are.",
+            findings.Add(FindingKinds.UnexplainedThreads.Raise($"{unexplained.Count} thread(s) could not be attributed: the trace has no evidence of what they are.",
                 unexplained.Take(20).Select(t => $"tid {t.OsThreadId}{(t.Name is null ? string.Empty : $" '{t.Name}'")}: {string.Join("; ", t.Evidence.Select(e => e.Detail).DefaultIfEmpty("only seen emitting unrelated events"))}").ToList()));
         }
 
         if (silent.Count > 0)
         {
-            findings.Add(new Finding("silent-threads", "info",
-                $"{silent.Count} thread(s) alive before the session began did nothing the trace records, so what they are is unknown. Record with 'trace-threads collect -p PID --samples' to see their start routines, or launch the app under collect.",
+            findings.Add(FindingKinds.SilentThreads.Raise($"{silent.Count} thread(s) alive before the session began did nothing the trace records, so what they are is unknown. Record with 'trace-threads collect -p PID --samples' to see their start routines, or launch the app under collect.",
                 silent.Take(20).Select(t => $"tid {t.OsThreadId}{(t.Name is null ? string.Empty : $" '{t.Name}'")}").ToList()));
         }
 
@@ -202,8 +196,7 @@ internal static class FindingsComputer
             var osAlive = threads.Count(t => t.Names.Count > 0 && t.AliveAtEnd);
             var inCensus = threads.Count(t => t.Names.Count > 0);
             var others = threads.Count - inCensus;
-            findings.Add(new Finding("thread-books", "info",
-                $"{threads.Count} threads in all: the OS census saw {inCensus} ({osAlive} alive at the end){(others == 0 ? string.Empty : $", {others} more are known only from the trace's events or the pthread log (gone between two census polls, or made after the census stopped)")}; each is in exactly one category below, {unknown.Count} unexplained.",
+            findings.Add(FindingKinds.ThreadBooks.Raise($"{threads.Count} threads in all: the OS census saw {inCensus} ({osAlive} alive at the end){(others == 0 ? string.Empty : $", {others} more are known only from the trace's events or the pthread log (gone between two census polls, or made after the census stopped)")}; each is in exactly one category below, {unknown.Count} unexplained.",
                 []));
         }
     }
@@ -213,8 +206,7 @@ internal static class FindingsComputer
         var info = facts.Info;
         if (!info.HasCensus && !info.HasKernelThreadEvents)
         {
-            findings.Add(new Finding("no-census", "info",
-                "No OS thread census: threads the runtime did not create (native, runtime-internal) and exit times are invisible in EventPipe. Record with 'trace-threads collect' to see every OS thread.",
+            findings.Add(FindingKinds.NoCensus.Raise("No OS thread census: threads the runtime did not create (native, runtime-internal) and exit times are invisible in EventPipe. Record with 'trace-threads collect' to see every OS thread.",
                 []));
         }
 
@@ -222,36 +214,31 @@ internal static class FindingsComputer
         var noThreadEvents = !HasRuntimeThreadEvents(facts);
         if (noThreadEvents)
         {
-            findings.Add(new Finding("no-thread-events", "info",
-                "The trace has no thread events from the runtime provider at all (no ThreadCreated, no thread-pool or finalizer events): the session did not enable its Threading keyword, so threads appear only through the other events they happened to emit (an app's EventSource, rundown, samples), and their roles, creators and exits mostly cannot be told.",
+            findings.Add(FindingKinds.NoThreadEvents.Raise("The trace has no thread events from the runtime provider at all (no ThreadCreated, no thread-pool or finalizer events): the session did not enable its Threading keyword, so threads appear only through the other events they happened to emit (an app's EventSource, rundown, samples), and their roles, creators and exits mostly cannot be told.",
                 [RecordingAdvice(major)]));
         }
 
         if (!info.HasCreationEvents && info.HasKernelThreadEvents)
         {
-            findings.Add(new Finding("no-creation-stacks", "info",
-                "Creators come from the kernel's Thread/Start events; without the runtime's Thread/Creating (Threading keyword) or kernel stacks on thread start, the line of code that created a managed thread is unknown (README: recording an .etl).",
+            findings.Add(FindingKinds.NoCreationStacks.Raise("Creators come from the kernel's Thread/Start events; without the runtime's Thread/Creating (Threading keyword) or kernel stacks on thread start, the line of code that created a managed thread is unknown (README: recording an .etl).",
                 []));
         }
         else if (!info.HasCreationEvents && info.HasCensus)
         {
             // A census means trace-threads collect recorded it, with the Threading keyword on: nothing was started.
-            findings.Add(new Finding("no-creation-events", "info",
-                "No managed thread was started while the session ran (no Thread/Creating events), so no thread has a managed creator; threads that existed before an attach were created before the trace.",
+            findings.Add(FindingKinds.NoCreationEvents.Raise("No managed thread was started while the session ran (no Thread/Creating events), so no thread has a managed creator; threads that existed before an attach were created before the trace.",
                 []));
         }
         else if (!info.HasCreationEvents)
         {
-            findings.Add(new Finding("no-creation-events", "info",
-                major is < 6
+            findings.Add(FindingKinds.NoCreationEvents.Raise(major is < 6
                     ? $"The trace has no Thread/Creating events, so creators are unknown: .NET {(major < 5 ? "Core " : string.Empty)}{info.RuntimeVersion} has no such event at any level, creators cannot be recorded from this runtime."
                     : "The trace has no Thread/Creating events, so creators are unknown.",
                 noThreadEvents ? [] : [RecordingAdvice(major)]));
         }
         else if (!info.HasRundown)
         {
-            findings.Add(new Finding("no-rundown", "info",
-                "The trace has no rundown (the session was killed rather than stopped): framework frames in creation stacks may be missing.",
+            findings.Add(FindingKinds.NoRundown.Raise("The trace has no rundown (the session was killed rather than stopped): framework frames in creation stacks may be missing.",
                 []));
         }
     }

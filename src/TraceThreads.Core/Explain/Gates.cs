@@ -13,11 +13,7 @@ public sealed record GateOptions(int? MaxThreads = null, IReadOnlyList<string>? 
 public static class Gates
 {
     /// <summary>What --fail-on accepts: every finding id this version can raise, and the severities.</summary>
-    public static readonly IReadOnlyList<string> KnownFailOn =
-    [
-        "warning", "info", "threadpool-starvation", "threadpool-growth", "thread-churn", "thread-leak", "unexplained-threads",
-        "thread-books", "no-census", "no-creation-events", "no-rundown", "silent-threads", "no-thread-events",
-    ];
+    public static readonly IReadOnlyList<string> KnownFailOn = [.. FindingKinds.Severities, .. FindingKinds.All.Select(k => k.Id)];
 
     /// <summary>One sentence per gate that failed; empty when all pass.</summary>
     public static IReadOnlyList<string> Evaluate(AnalysisResult result, GateOptions gates)

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace TraceThreads.Load;
 
 /// <summary>
@@ -8,6 +10,11 @@ namespace TraceThreads.Load;
 internal sealed class RuntimeFactRecorder(TraceFacts facts)
 {
     private readonly Dictionary<ulong, (int CreatorTid, double AtMs, ulong[] Stack)> _pendingCreations = [];
+
+    // The thread that last took each runtime Thread*: ThreadTerminated names only the pointer, and a trace of 100,000
+    // threads cannot afford a scan of every thread per termination. The runtime frees a Thread object when its thread
+    // ends, so a later thread can get the same address; the latest holder is the one a termination is about.
+    private readonly Dictionary<ulong, ThreadFacts> _byPointer = [];
 
     public bool SawCreating { get; private set; }
 
@@ -49,12 +56,9 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
     public void ThreadTerminated(ulong runtimeThread, double atMs)
     {
         SawRuntime = true;
-        foreach (var t in facts.Threads.Values)
+        if (_byPointer.TryGetValue(runtimeThread, out var t))
         {
-            if (t.RuntimeThreadPointer == runtimeThread)
-            {
-                t.TerminatedAtMs = atMs;
-            }
+            t.TerminatedAtMs = atMs;
         }
     }
 
@@ -73,7 +77,7 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
         var t = facts.Thread(osTid);
         t.ManagedThreadId ??= managedThreadIndex;
         t.CreatedFlags = (t.CreatedFlags ?? 0) | flags;
-        t.RuntimeThreadPointer ??= runtimeThread;
+        TakePointer(t, runtimeThread);
         t.InRundownThreadList = true;
     }
 
@@ -135,20 +139,41 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
     }
 
     /// <summary>A Thread/Creating with no Running/ThreadCreated: the thread started after the trace ended, or never.</summary>
+    /// <remarks>One line however many: a trace cut while a process creates threads by the thousand must not bury the
+    /// report under a warning per creation.</remarks>
     public void Finish()
     {
-        foreach (var (_, c) in _pendingCreations)
+        if (_pendingCreations.Count == 1)
         {
-            facts.Warnings.Add($"thread creation at {c.AtMs:F1} ms by OS thread {c.CreatorTid} has no matching start in the trace (the thread started after the trace ended).");
+            var c = _pendingCreations.Values.First();
+            facts.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"thread creation at {c.AtMs:F1} ms by OS thread {c.CreatorTid} has no matching start in the trace (the thread started after the trace ended)."));
+        }
+        else if (_pendingCreations.Count > 1)
+        {
+            var first = _pendingCreations.Values.MinBy(c => c.AtMs);
+            var last = _pendingCreations.Values.Max(c => c.AtMs);
+            var creators = _pendingCreations.Values.Select(c => c.CreatorTid).Distinct().Count();
+            facts.Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{_pendingCreations.Count:N0} thread creations between {first.AtMs:F1} and {last:F1} ms by {creators:N0} OS thread{(creators == 1 ? $" ({first.CreatorTid})" : "s")} have no matching start in the trace (the threads started after the trace ended)."));
         }
 
         _pendingCreations.Clear();
     }
 
+    private void TakePointer(ThreadFacts t, ulong runtimeThread)
+    {
+        t.RuntimeThreadPointer ??= runtimeThread;
+        if (t.RuntimeThreadPointer == runtimeThread)
+        {
+            _byPointer[runtimeThread] = t;
+        }
+    }
+
     private void Join(ulong runtimeThread, int osTid, double atMs)
     {
         var t = facts.Thread(osTid);
-        t.RuntimeThreadPointer ??= runtimeThread;
+        TakePointer(t, runtimeThread);
         t.StartedAtMs ??= atMs;
         if (_pendingCreations.Remove(runtimeThread, out var creation))
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using TraceThreads.Model;
 
 namespace TraceThreads.Capture.Census;
 
@@ -31,19 +32,19 @@ internal sealed class CensusWriter : IDisposable
     {
         Line(w =>
         {
-            w.WriteString("e", "header");
-            w.WriteNumber("version", FormatVersion);
-            w.WriteNumber("pid", h.Pid);
-            w.WriteString("process", h.Process);
-            w.WriteString("commandLine", h.CommandLine);
-            w.WriteString("startUtc", h.StartUtc.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
-            w.WriteNumber("intervalMs", Math.Round(h.IntervalMs, 3));
-            w.WriteNumber("clockTicksPerSecond", h.ClockTicksPerSecond);
-            w.WriteString("os", h.Os);
-            w.WriteString("tool", h.Tool);
+            w.WriteString(CensusFields.Event, CensusFields.Header);
+            w.WriteNumber(CensusFields.Version, FormatVersion);
+            w.WriteNumber(CensusFields.Pid, h.Pid);
+            w.WriteString(CensusFields.Process, h.Process);
+            w.WriteString(CensusFields.CommandLine, h.CommandLine);
+            w.WriteString(CensusFields.StartUtc, h.StartUtc.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+            w.WriteNumber(CensusFields.IntervalMs, Math.Round(h.IntervalMs, 3));
+            w.WriteNumber(CensusFields.ClockTicksPerSecond, h.ClockTicksPerSecond);
+            w.WriteString(CensusFields.Os, h.Os);
+            w.WriteString(CensusFields.Tool, h.Tool);
             if (h.StatIntervalMs is { } stat)
             {
-                w.WriteNumber("statIntervalMs", Math.Round(stat, 3));
+                w.WriteNumber(CensusFields.StatIntervalMs, Math.Round(stat, 3));
             }
         });
     }
@@ -55,41 +56,41 @@ internal sealed class CensusWriter : IDisposable
             switch (e)
             {
                 case CensusEvent.Start s:
-                    w.WriteString("e", "start");
-                    w.WriteNumber("tid", s.Tid);
-                    w.WriteNumber("t", Ms(s.T));
-                    w.WriteString("name", s.Name);
-                    w.WriteBoolean("initial", s.Initial);
+                    w.WriteString(CensusFields.Event, CensusFields.Start);
+                    w.WriteNumber(CensusFields.Tid, s.Tid);
+                    w.WriteNumber(CensusFields.Time, Ms(s.T));
+                    w.WriteString(CensusFields.Name, s.Name);
+                    w.WriteBoolean(CensusFields.Initial, s.Initial);
                     break;
                 case CensusEvent.Rename r:
-                    w.WriteString("e", "name");
-                    w.WriteNumber("tid", r.Tid);
-                    w.WriteNumber("t", Ms(r.T));
-                    w.WriteString("name", r.Name);
+                    w.WriteString(CensusFields.Event, CensusFields.Rename);
+                    w.WriteNumber(CensusFields.Tid, r.Tid);
+                    w.WriteNumber(CensusFields.Time, Ms(r.T));
+                    w.WriteString(CensusFields.Name, r.Name);
                     break;
                 case CensusEvent.Exit x:
-                    w.WriteString("e", "exit");
-                    w.WriteNumber("tid", x.Tid);
-                    w.WriteNumber("t", Ms(x.T));
-                    w.WriteNumber("lastSeen", Ms(x.LastSeen));
-                    w.WriteNumber("utime", x.UTime);
-                    w.WriteNumber("stime", x.STime);
-                    w.WriteString("state", x.State.ToString());
+                    w.WriteString(CensusFields.Event, CensusFields.Exit);
+                    w.WriteNumber(CensusFields.Tid, x.Tid);
+                    w.WriteNumber(CensusFields.Time, Ms(x.T));
+                    w.WriteNumber(CensusFields.LastSeen, Ms(x.LastSeen));
+                    w.WriteNumber(CensusFields.UserTime, x.UTime);
+                    w.WriteNumber(CensusFields.SystemTime, x.STime);
+                    w.WriteString(CensusFields.State, x.State.ToString());
                     break;
                 case CensusEvent.End end:
-                    w.WriteString("e", "end");
-                    w.WriteNumber("t", Ms(end.T));
-                    w.WriteString("reason", end.Reason);
-                    w.WriteNumber("polls", end.Polls);
-                    w.WriteStartArray("alive");
+                    w.WriteString(CensusFields.Event, CensusFields.End);
+                    w.WriteNumber(CensusFields.Time, Ms(end.T));
+                    w.WriteString(CensusFields.Reason, end.Reason);
+                    w.WriteNumber(CensusFields.Polls, end.Polls);
+                    w.WriteStartArray(CensusFields.Alive);
                     foreach (var a in end.Alive)
                     {
                         w.WriteStartObject();
-                        w.WriteNumber("tid", a.Tid);
-                        w.WriteNumber("utime", a.UTime);
-                        w.WriteNumber("stime", a.STime);
-                        w.WriteString("state", a.State.ToString());
-                        w.WriteString("name", a.Name);
+                        w.WriteNumber(CensusFields.Tid, a.Tid);
+                        w.WriteNumber(CensusFields.UserTime, a.UTime);
+                        w.WriteNumber(CensusFields.SystemTime, a.STime);
+                        w.WriteString(CensusFields.State, a.State.ToString());
+                        w.WriteString(CensusFields.Name, a.Name);
                         w.WriteEndObject();
                     }
 
