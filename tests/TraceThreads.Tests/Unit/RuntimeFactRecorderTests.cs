@@ -84,7 +84,7 @@ public sealed class RuntimeFactRecorderTests
         clock.Stop();
 
         Assert.Empty(facts.Warnings);
-        Assert.All(facts.Threads.Values, t => Assert.Equal(t.StartedAtMs + 0.4, t.TerminatedAtMs!.Value, 6));
+        Assert.All(facts.Threads.Values, t => Assert.Equal(t.StartedAtMs!.Value + 0.4, t.TerminatedAtMs!.Value, 6));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
 }
