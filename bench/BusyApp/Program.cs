@@ -1,4 +1,5 @@
-// Load generator for the benchmarks. `BusyApp overhead ...` is the target of bench/collect-overhead.sh (OverheadLoad.cs);
+// Load generator for the benchmarks. `BusyApp overhead ...` is the target of bench/collect-overhead.sh (OverheadLoad.cs),
+// `BusyApp scale ...` that of bench/scale.sh (ScaleLoad.cs);
 // otherwise it is the load of bench/analyze-throughput.sh, which keeps a process busy in every way the analyzer reads:
 // - idle threads parked at varying stack depths: the sampler walks every managed thread each pass, running or not,
 //   so these are what make a sampled trace large on a 2-core machine (samples are nearly all of its events);
@@ -14,6 +15,11 @@ using System.Runtime.CompilerServices;
 if (args is ["overhead", ..])
 {
     return OverheadLoad.Run(args[1..]);
+}
+
+if (args is ["scale", ..])
+{
+    return ScaleLoad.Run(args[1..]);
 }
 
 var seconds = Arg("--seconds", 60);
