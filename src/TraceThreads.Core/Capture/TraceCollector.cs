@@ -672,7 +672,7 @@ public sealed class TraceCollector
                 _ => "the stream was cut short, so there is no rundown",
             };
             var lost = scan.FileLength - scan.ValidLength;
-            return (TraceEnding.Repaired, $"{why}; it is complete up to the end{(lost > 0 ? $" (a torn last block of {lost} bytes was dropped)" : string.Empty)}. "
+            return (TraceEnding.Repaired, $"{why}; it is complete up to the end{(lost > 0 ? $" (a torn last block of {lost:N0} bytes was dropped)" : string.Empty)}. "
                 + "Frames of ReadyToRun code (most of the framework) will lack method names, and the last ~100 ms the runtime had not flushed are lost.");
         }
 

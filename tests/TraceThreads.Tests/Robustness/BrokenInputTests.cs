@@ -195,6 +195,17 @@ public sealed class BrokenInputTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trace_cut_inside_a_large_block_gives_byte_counts_with_thousands_separators()
+    {
+        // The warning once read "the last 41965 bytes are half an object" beside "byte 1,234 of 5,678".
+        var data = File.ReadAllBytes(Sample);
+        var block = Blocks(data).First(b => b.End - b.Start > 2_000);
+        var r = await Infrastructure.Cli.RunAsync("analyze", Write("cut-in-block.nettrace", data[..(block.Start + 1_500)]));
+        Assert.Equal((int)ExitCode.PartialTrace, r.ExitCode);
+        Assert.Contains($"breaks off at byte {block.Start:N0} of {block.Start + 1_500:N0}: the last 1,500 bytes are half an object", r.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_zip_entry_is_unpacked_no_further_than_its_declared_size()
     {
         var zip = Zip("a.nettrace", File.ReadAllBytes(Sample), CompressionLevel.Fastest);

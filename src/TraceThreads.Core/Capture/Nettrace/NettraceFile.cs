@@ -166,7 +166,7 @@ internal static class NettraceFile
     }
 
     private static NettraceScan Torn(long valid, long length, int blocks, NettraceHeader header) =>
-        new(true, false, valid, length, blocks, header, $"the last {length - valid} bytes are half an object (the target died while writing, or the disk filled)");
+        new(true, false, valid, length, blocks, header, $"the last {length - valid:N0} bytes are half an object (the target died while writing, or the disk filled)");
 
     private static NettraceHeader ParseTraceObject(ReadOnlySpan<byte> p)
     {
