@@ -19,6 +19,8 @@ public class TargetResolverTests
 
         public int? OwnerUid(int pid) => 1000;
 
+        public int? RuntimeProcess(int pid) => null;
+
         public IReadOnlyList<int> PublishedProcesses() => [1, .. processes.Select(p => p.Pid)];
 
         public IDiagnosticsConnection Connect(int pid) => throw new NotSupportedException();

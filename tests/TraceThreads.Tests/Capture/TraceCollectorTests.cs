@@ -185,6 +185,11 @@ public sealed class TraceCollectorTests : IDisposable
         public IReadOnlyList<string>? Argv(int pid) => ["/usr/bin/dotnet", "app.dll"];
 
         public int? OwnerUid(int pid) => 0;
+
+        /// <summary>The pid whose runtime holds the session (a wrapper script's child); the launched pid when null.</summary>
+        public int? RuntimePid { get; init; }
+
+        public int? RuntimeProcess(int pid) => RuntimePid ?? pid;
     }
 
     private static TraceCollector Collector(FakeRuntime rt) => new(rt, rt, rt, () => throw new InvalidOperationException("census is off in these tests"), TimeProvider.System);
@@ -211,6 +216,22 @@ public sealed class TraceCollectorTests : IDisposable
         Assert.Equal(TraceEnding.Complete, result.Ending);
         Assert.Equal(new ChildOutcome(Pid, 0, false, null), result.Child);
         Assert.True(NettraceFile.Scan(result.TracePath).Complete);
+    }
+
+    [Fact]
+    public async Task When_the_launched_command_is_a_wrapper_the_run_follows_the_runtime_it_started()
+    {
+        // The collector asks the process table (not /proc directly) which descendant holds the session.
+        await using var rt = new FakeRuntime { RuntimePid = Pid + 1 };
+        rt.Accepted.SetResult(rt);
+        var run = Collector(rt).RunAsync(Options(Launch), null, CancellationToken.None);
+        await WaitUntil(() => rt.Calls.Contains("resume"));
+        rt.Child.Exit(0);
+        await rt.Session.StopAsync(CancellationToken.None);
+        var result = await run;
+
+        Assert.Equal(Pid + 1, result.ProcessId);
+        Assert.Contains(result.Notices, n => n.Contains($"runs in pid {Pid + 1}, started by the launched pid {Pid}", StringComparison.Ordinal));
     }
 
     [Fact]

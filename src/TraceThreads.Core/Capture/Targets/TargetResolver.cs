@@ -19,6 +19,12 @@ internal interface IProcessTable
     int? OwnerUid(int pid);
 
     int CurrentUid { get; }
+
+    /// <summary>
+    /// The process, among <paramref name="pid"/> and its descendants, whose runtime has a tracing session (the one a
+    /// launched wrapper script started); null if none is found (or the OS cannot tell).
+    /// </summary>
+    int? RuntimeProcess(int pid);
 }
 
 internal sealed class SystemProcessTable : IProcessTable
@@ -75,6 +81,8 @@ internal sealed class SystemProcessTable : IProcessTable
     public IReadOnlyList<string>? Argv(int pid) => OperatingSystem.IsLinux() ? ProcInfo.ReadArgv(pid) : null;
 
     public int? OwnerUid(int pid) => OperatingSystem.IsLinux() ? ProcInfo.ReadUid(pid) : null;
+
+    public int? RuntimeProcess(int pid) => OperatingSystem.IsLinux() ? ProcInfo.FindEventPipeProcess(pid) : null;
 }
 
 /// <summary>A running process chosen by <c>-p</c> or <c>-n</c>.</summary>
