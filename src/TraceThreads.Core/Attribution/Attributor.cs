@@ -42,6 +42,7 @@ internal static class Attributor
             }
 
             var role = Decide(ctx.Evidence);
+            var creation = Creation(role, facts);
             var evidence = ctx.Evidence.ToList();
             if (ExitEvidence(facts.Exit) is { } exitEvidence)
             {
@@ -53,7 +54,9 @@ internal static class Attributor
                 OsThreadId = facts.OsThreadId,
                 ManagedThreadId = facts.ManagedThreadId,
                 Names = facts.Names.ToList(),
-                CreatedAtMs = PredatesEverySession(role, facts) ? null : facts.Creation.AtMs,
+                CreatedAtMs = creation.AtMs,
+                CreationSource = CreationSources.Of(creation.Source),
+                CreationNote = creation.Why,
                 ExitedAtMs = facts.Exit?.AtMs,
                 FirstSeenMs = Min(facts.FirstEventMs, facts.CensusFirstSeenMs),
                 LastSeenMs = Max(facts.LastEventMs, facts.CensusLastSeenMs),
@@ -70,13 +73,29 @@ internal static class Attributor
     }
 
     /// <summary>
-    /// The main thread and the diagnostics server exist from the runtime's start-up, before any session can connect:
-    /// their ThreadCreated, when there is one, is when the runtime first gave them a Thread object (the server on
-    /// .NET Core 3.1/5 gets it only when it runs the stop's rundown), not their creation. Only the pthread_create log
-    /// (launch mode) saw them made.
+    /// The sealed creation, except that the main thread and the diagnostics server exist from the runtime's start-up,
+    /// before any session can connect: their ThreadCreated, when there is one, is when the runtime first gave them a
+    /// Thread object (the server on .NET Core 3.1/5 gets it only when it runs the stop's rundown), not their creation.
+    /// Only the pthread_create log (launch mode) and the Windows kernel (an .etl of a process started during the trace:
+    /// Thread/Start of its first thread, logged by the parent) see them made.
     /// </summary>
-    private static bool PredatesEverySession(string role, ThreadRecord f) =>
-        role is Roles.Main or Roles.DiagnosticsServer && f.SeenBy(CreationSource.NativeHook)?.AtMs is null && f.SeenBy(CreationSource.RuntimeEvent)?.AtMs is null;
+    private static ThreadCreation Creation(string role, ThreadRecord f)
+    {
+        if (role is not (Roles.Main or Roles.DiagnosticsServer) || f.SeenBy(CreationSource.NativeHook)?.AtMs is not null
+            || f.SeenBy(CreationSource.RuntimeEvent)?.AtMs is not null)
+        {
+            return f.Creation;
+        }
+
+        if (f.SeenBy(CreationSource.Kernel) is { AtMs: { } kernelStart })
+        {
+            return new ThreadCreation(kernelStart, CreationSource.Kernel);
+        }
+
+        return f.Creation.BeforeTrace ? f.Creation : new ThreadCreation(null, CreationSource.BeforeTrace, role == Roles.Main
+            ? "the main thread starts the runtime, before any session can connect"
+            : "the diagnostics server starts with the runtime, before any session can connect");
+    }
 
     /// <summary>
     /// The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw. A library's thread

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TraceThreads.Attribution;
 using TraceThreads.Model;
 
@@ -49,9 +50,10 @@ internal sealed record CreationSighting(
 
 /// <summary>
 /// When a thread was made, source-neutral: the earliest time any source saw, or why there is none.
-/// <see cref="AtMs"/> null with <see cref="Source"/> BeforeTrace: alive before the trace; Unknown: no source saw it made.
+/// <see cref="AtMs"/> null with <see cref="Source"/> BeforeTrace: alive before the trace; Unknown: no source saw it
+/// made. <see cref="Why"/> says, for those two, what shows it (before the trace) or why nothing could (unknown).
 /// </summary>
-internal sealed record ThreadCreation(double? AtMs, CreationSource Source, string? BeforeTraceWhy = null)
+internal sealed record ThreadCreation(double? AtMs, CreationSource Source, string? Why = null)
 {
     public bool BeforeTrace => Source == CreationSource.BeforeTrace;
 }
@@ -200,10 +202,15 @@ internal sealed class SealedTrace
     /// </summary>
     public static SealedTrace Seal(TraceFacts facts)
     {
+        // Whether a managed thread made during the trace would show as ThreadCreated: some thread got one (the keyword
+        // was on, on every version), or Thread/Creating was seen, or collect recorded it (a census; its profiles all
+        // have the Threading keyword, which gives both).
+        var info = facts.Info;
+        var threadEventsOn = info.HasCreationEvents || info.HasCensus || facts.Threads.Values.Any(f => f.StartedAtMs is not null);
         var threads = new Dictionary<int, ThreadRecord>(facts.Threads.Count);
         foreach (var f in facts.Threads.Values)
         {
-            threads[f.OsThreadId] = Seal(f, facts);
+            threads[f.OsThreadId] = Seal(f, facts, threadEventsOn);
         }
 
         return new SealedTrace
@@ -224,7 +231,7 @@ internal sealed class SealedTrace
         };
     }
 
-    private static ThreadRecord Seal(ThreadFacts f, TraceFacts trace)
+    private static ThreadRecord Seal(ThreadFacts f, TraceFacts trace, bool threadEventsOn)
     {
         var methods = trace.Methods;
         var creationStack = f.CreationStack is null ? null : methods.ResolveStack(f.CreationStack);
@@ -235,7 +242,7 @@ internal sealed class SealedTrace
             ManagedThreadId = f.ManagedThreadId,
             RuntimeThreadPointer = f.RuntimeThreadPointer,
             CreatedFlags = f.CreatedFlags,
-            Creation = Creation(f),
+            Creation = Creation(f, threadEventsOn),
             Sightings = sightings,
             CreationStack = creationStack,
             CreatorOsThreadId = f.CreatorOsThreadId,
@@ -309,10 +316,10 @@ internal sealed class SealedTrace
     /// <summary>
     /// The earliest evidence of the thread's creation: Thread/Creating, the pthread_create log, the runtime's
     /// ThreadCreated/Thread/Running, or the census's first sight of a thread that was not there at its first poll.
-    /// A thread the census found at its first poll, or that the trace only saw already running (no creation event of
-    /// any kind), was alive before the trace began: no time, never the time of its first event.
+    /// Without one, what shows the thread was alive before the trace began (never the time of its first event), or
+    /// why nothing could say.
     /// </summary>
-    internal static ThreadCreation Creation(ThreadFacts f)
+    internal static ThreadCreation Creation(ThreadFacts f, bool threadEventsOn)
     {
         double? earliest = null;
         var source = CreationSource.Unknown;
@@ -338,11 +345,40 @@ internal sealed class SealedTrace
         // that only became known to the runtime mid-trace, e.g. the diagnostics server running rundown, is the same.)
         if (f.InCensus && f.CensusInitial && f.CreatingAtMs is null && f.NativeCreatedAtMs is null)
         {
-            return new ThreadCreation(null, CreationSource.Unknown);
+            return new ThreadCreation(null, CreationSource.BeforeTrace, "the OS census found it running at its first poll");
         }
 
         // A thread made before the session began (the pthread log's negative times) was created before the trace.
-        return earliest < 0 ? new ThreadCreation(null, CreationSource.Unknown) : new ThreadCreation(earliest, source);
+        if (earliest < 0)
+        {
+            return new ThreadCreation(null, CreationSource.BeforeTrace,
+                $"pthread_create made it {(-earliest.Value).ToString("F1", CultureInfo.InvariantCulture)} ms before the session began");
+        }
+
+        if (earliest is not null)
+        {
+            return new ThreadCreation(earliest, source);
+        }
+
+        if (f.KernelExistedAtStart)
+        {
+            return new ThreadCreation(null, CreationSource.BeforeTrace, "the kernel listed it running when the trace began (Thread/DCStart)");
+        }
+
+        // The runtime emits ThreadCreated for every thread it gives a managed Thread object to, native threads that call
+        // into .NET included: with those events on, a managed thread without one had its Thread object before the session.
+        var managed = f.ManagedThreadId is not null || f.RuntimeThreadPointer is not null || f.SampleCount > 0;
+        if (managed && threadEventsOn)
+        {
+            return new ThreadCreation(null, CreationSource.BeforeTrace,
+                f.InRundownThreadList
+                    ? "a managed thread in rundown's list with no ThreadCreated while the runtime's thread events were on"
+                    : "a managed thread with no ThreadCreated while the runtime's thread events were on");
+        }
+
+        return new ThreadCreation(null, CreationSource.Unknown, managed
+            ? "no creation event: the trace did not record the runtime's thread events (Threading keyword)"
+            : "no creation event: a thread that never became managed (the runtime's native threads, native code's) leaves none without the OS's own thread events (the census on Linux, the kernel's in an .etl) or the pthread_create log");
     }
 
     /// <summary>
