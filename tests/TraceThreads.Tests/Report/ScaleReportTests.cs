@@ -55,7 +55,7 @@ public sealed class ScaleReportTests
         }
 
         recorder.Finish();
-        var result = Pipeline.Run(b.Facts);
+        var result = b.Run();
         var text = Text(result);
 
         var warning = Assert.Single(result.Warnings, w => w.Contains("no matching start", StringComparison.Ordinal));
