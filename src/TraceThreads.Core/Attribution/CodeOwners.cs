@@ -37,7 +37,7 @@ internal sealed class CodeOwners
     {
         _methods = trace.Methods;
         var modules = _methods.Modules.Values.ToList();
-        var entry = EntryFromCommandLine(trace.Info.CommandLine, modules) ?? EntryFromMain(_methods);
+        var entry = EntryFromCommandLine(trace.Info.CommandLine, modules) ?? EntryFromMain(trace);
         if (entry is null)
         {
             return;
@@ -164,16 +164,40 @@ internal sealed class CodeOwners
         return matches.Count == 1 ? matches[0] : null;
     }
 
-    /// <summary>The one module that defines an entry point seen in the trace (a Main the host called).</summary>
-    internal static ModuleInfo? EntryFromMain(MethodMap methods)
+    /// <summary>
+    /// The module of the entry point the host called: the bottom-most Main in a stack of the process's first thread
+    /// (the creation stacks of threads it made, its samples), else the one module defining a Main. "dotnet build"
+    /// runs the SDK's dotnet.dll, whose Main calls MSBuild's in the same process: the bottom-most one is the entry.
+    /// </summary>
+    internal static ModuleInfo? EntryFromMain(TraceFacts trace)
     {
+        var methods = trace.Methods;
+        var pid = trace.Info.ProcessId;
+        var stacks = trace.Threads.Values.Where(t => t.CreationStack is not null && t.CreatorOsThreadId is not null && t.CreatorOsThreadId == pid).Select(t => t.CreationStack!)
+            .Concat(pid is { } p && trace.Threads.TryGetValue(p, out var main) ? main.Stacks.Values.Select(s => (IReadOnlyList<ulong>)s.Frames) : []);
+        foreach (var stack in stacks)
+        {
+            for (var i = stack.Count - 1; i >= 0; i--)
+            {
+                if (methods.Resolve(stack[i]) is { } name && IsMain(name) && methods.ModuleOf(name) is { } module)
+                {
+                    return module;
+                }
+            }
+        }
+
         var found = methods.NamedMethodModules
-            .Where(m => Frames.IsEntryPoint(m.Name) && methods.Modules.ContainsKey(m.ModuleId))
+            .Where(m => IsMain(m.Name) && methods.Modules.ContainsKey(m.ModuleId))
             .Select(m => methods.Modules[m.ModuleId])
             .DistinctBy(m => m.AssemblyId)
             .ToList();
         return found.Count == 1 ? found[0] : null;
     }
+
+    /// <summary>An entry point by name, in any namespace (the SDK's is Microsoft.DotNet.Cli.Program.Main).</summary>
+    private static bool IsMain(string name) =>
+        (name.EndsWith(".Main", StringComparison.Ordinal) || name.EndsWith(".<Main>$", StringComparison.Ordinal) || name.EndsWith(".<Main>", StringComparison.Ordinal))
+        && !name.Contains("+<", StringComparison.Ordinal);
 
     /// <summary>
     /// The solution folder an assembly was built in, from its PDB build path: "/src/Sln/App/obj/Release/net10.0/App.pdb"
