@@ -80,8 +80,8 @@ public sealed class KafkaTests
         var unknown = threads.Values.Where(t => t.GetProperty("category").GetString() == "unknown").Select(t => t.GetProperty("osThreadId").GetInt32()).ToList();
         Assert.True(unknown.Count == 0, "unexplained threads: " + string.Join(", ", unknown));
 
-        // With its broker refusing connections librdkafka starts and ends a broker thread per attempt (the pthread log
-        // shows rdk:main creating them): a churn warning is then the truth, and it must name librdkafka, nothing else.
+        // With its broker refusing connections librdkafka keeps starting and ending rdk:broker threads from rdk:main (86
+        // in 3.5 s, median 65 ms, in the pthread log): a churn warning is then the truth, and it must name librdkafka.
         var warnings = report.RootElement.GetProperty("findings").EnumerateArray()
             .Where(f => f.GetProperty("severity").GetString() == "warning")
             .Select(f => $"[{f.GetProperty("id").GetString()}] {f.GetProperty("message").GetString()}")
