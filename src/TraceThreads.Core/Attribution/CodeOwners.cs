@@ -131,36 +131,15 @@ internal sealed class CodeOwners
         };
     }
 
-    /// <summary>
-    /// The .dll the process command line runs: "dotnet [exec] [options] App.dll", or an apphost "App" / "App.exe"
-    /// (which runs App.dll from its own folder). Matched to a loaded module by file name.
-    /// </summary>
+    /// <summary>The loaded module of the assembly the process command line runs (see ProcessNames.EntryAssembly).</summary>
     internal static ModuleInfo? EntryFromCommandLine(string? commandLine, IReadOnlyList<ModuleInfo> modules)
     {
-        var args = SplitCommandLine(commandLine);
-        if (args.Count == 0 || modules.Count == 0)
+        if (ProcessNames.EntryAssembly(commandLine) is not { } name)
         {
             return null;
         }
 
-        var host = FileName(args[0]);
-        string? dll;
-        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-        {
-            // "dotnet build" runs the SDK's dotnet.dll, which the command line does not name: the Main frame will tell.
-            dll = args.Skip(1).FirstOrDefault(a => a.EndsWith(".dll", StringComparison.OrdinalIgnoreCase)) is { } a ? FileName(a) : null;
-        }
-        else
-        {
-            dll = Path.GetFileNameWithoutExtension(host) + ".dll";
-        }
-
-        if (dll is null)
-        {
-            return null;
-        }
-
-        var matches = modules.Where(m => FileName(m.IlPath).Equals(dll, StringComparison.OrdinalIgnoreCase)).ToList();
+        var matches = modules.Where(m => m.AssemblyName.Equals(name, StringComparison.OrdinalIgnoreCase)).DistinctBy(m => m.AssemblyId).ToList();
         return matches.Count == 1 ? matches[0] : null;
     }
 
@@ -230,50 +209,5 @@ internal sealed class CodeOwners
         }
 
         return root is null || root == "/_" || root.StartsWith("/_/", StringComparison.Ordinal) ? null : root;
-    }
-
-    private static string FileName(string path)
-    {
-        var p = path.Replace('\\', '/');
-        return p[(p.LastIndexOf('/') + 1)..];
-    }
-
-    /// <summary>Arguments of a command line, honouring double quotes (Windows' ProcessInfo quotes the program path).</summary>
-    private static List<string> SplitCommandLine(string? commandLine)
-    {
-        var args = new List<string>();
-        if (string.IsNullOrWhiteSpace(commandLine))
-        {
-            return args;
-        }
-
-        var current = new System.Text.StringBuilder();
-        var quoted = false;
-        foreach (var c in commandLine)
-        {
-            if (c == '"')
-            {
-                quoted = !quoted;
-            }
-            else if (char.IsWhiteSpace(c) && !quoted)
-            {
-                if (current.Length > 0)
-                {
-                    args.Add(current.ToString());
-                    current.Clear();
-                }
-            }
-            else
-            {
-                current.Append(c);
-            }
-        }
-
-        if (current.Length > 0)
-        {
-            args.Add(current.ToString());
-        }
-
-        return args;
     }
 }
