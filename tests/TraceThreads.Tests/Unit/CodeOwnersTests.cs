@@ -24,6 +24,11 @@ public class CodeOwnersTests
         Assert.Equal("Confluent.Kafka.Internal.Worker.Start", t.Creator!.Site);
         Assert.Equal("KafkaApp.Program.Main", t.Creator.CalledFrom);
         Assert.Contains(t.Evidence, e => e.Detail.Contains("library code Confluent.Kafka.Internal.Worker.Start (Confluent.Kafka), called from app code KafkaApp.Program.Main", StringComparison.Ordinal));
+
+        // The text report's creator line names the app's frame too: it is the line the user can change.
+        using var stream = new MemoryStream();
+        TraceThreads.Report.TextReport.Format.Write(b.Run(), stream, new TraceThreads.Report.ReportOptions(Width: 200));
+        Assert.Contains("creator: 100 Confluent.Kafka.Internal.Worker.Start, called from KafkaApp.Program.Main", System.Text.Encoding.UTF8.GetString(stream.ToArray()), StringComparison.Ordinal);
     }
 
     [Fact]
