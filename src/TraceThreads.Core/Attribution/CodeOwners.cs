@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using TraceThreads.Load;
 
 namespace TraceThreads.Attribution;
@@ -28,10 +27,13 @@ internal enum CodeOwner
 /// </summary>
 internal sealed class CodeOwners
 {
-    private static readonly ConditionalWeakTable<TraceFacts, CodeOwners> Cache = [];
-
     private readonly MethodMap _methods;
     private readonly HashSet<ulong> _appAssemblies = [];
+
+    /// <summary>For a trace with no method map: every frame is owned by namespace alone.</summary>
+    public static CodeOwners None { get; } = new(new MethodMap());
+
+    private CodeOwners(MethodMap methods) => _methods = methods;
 
     private CodeOwners(TraceFacts trace)
     {
@@ -63,7 +65,8 @@ internal sealed class CodeOwners
     /// <summary>The entry assembly's module, when the trace shows it.</summary>
     public ModuleInfo? App { get; }
 
-    public static CodeOwners For(TraceFacts trace) => Cache.GetValue(trace, t => new CodeOwners(t));
+    /// <summary>Built once, when loading ends (SealedTrace.Seal), from the loader's method map and stacks.</summary>
+    public static CodeOwners For(TraceFacts trace) => new(trace);
 
     /// <summary>Whose code <paramref name="frame"/> (a resolved method name) is, and its assembly when known.</summary>
     public (CodeOwner Owner, string? Assembly) Of(string frame)

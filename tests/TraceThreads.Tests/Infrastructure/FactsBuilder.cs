@@ -96,5 +96,5 @@ internal sealed class FactsBuilder
         return t;
     }
 
-    public AnalysisResult Run() => Pipeline.Run(Facts);
+    public AnalysisResult Run() => Pipeline.Run(Facts.Seal());
 }
