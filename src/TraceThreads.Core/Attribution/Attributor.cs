@@ -105,7 +105,8 @@ internal static class Attributor
     {
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
-            return role == Roles.LibraryThread && ctx.LibrarySite is { } library && library != ctx.CreatorSite
+            // A library's thread (or a LongRunning task a library started) is blamed on the library's method.
+            return Roles.CategoryOf(role) == Categories.User && ctx.LibrarySite is { } library && library != ctx.CreatorSite
                 ? new ThreadCreator(facts.CreatorOsThreadId, library, ctx.CreationFrames) { CalledFrom = ctx.CreatorSite }
                 : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite, ctx.CreationFrames);
         }

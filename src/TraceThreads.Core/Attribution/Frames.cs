@@ -67,27 +67,6 @@ public static partial class Frames
         type + "." + (method == TopLevelMain ? TopLevelStatements : method);
 
     /// <summary>
-    /// For a creation stack (leaf first, from Thread.StartCore) whose Thread.Start was called by framework or library
-    /// code (Kestrel's heartbeat, MSBuild's in-proc node, a logger's queue): that library's method, the first frame
-    /// past System.Threading. Null when the app's own code called Thread.Start. The creating thread's bottom frames
-    /// (a pool worker's dispatch loop, when a library made the thread from a work item) never count: they say where
-    /// the creator ran, not what made the thread.
-    /// </summary>
-    public static string? LibrarySite(IReadOnlyList<string> frames)
-    {
-        var caller = frames.FirstOrDefault(f => !f.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && f != Native);
-        if (caller is null || !IsPlatform(caller))
-        {
-            return null;
-        }
-
-        var library = frames.FirstOrDefault(f => !IsPlatformPlumbing(f) && !f.StartsWith("System.Threading.", StringComparison.Ordinal));
-        return library is null ? null : ToSourceMethod(library);
-    }
-
-    private static bool IsPlatformPlumbing(string frame) => frame is Native or Elided || frame.Length == 0;
-
-    /// <summary>
     /// The app's entry point itself, as the host calls it: "Ns.Program.Main", top-level statements' "Program.&lt;Main&gt;$",
     /// or the synchronous stub of an async Main, "Ns.Program.&lt;Main&gt;". Not a lambda, local function or state machine
     /// written inside Main (those run wherever they are called from).
@@ -99,7 +78,10 @@ public static partial class Frames
             && !s.Contains("+<", StringComparison.Ordinal);
     }
 
-    /// <summary>The first frame (leaf first) outside the platform, as Namespace.Type.Method, or null.</summary>
+    /// <summary>
+    /// The first frame (leaf first) outside the platform namespaces, as Namespace.Type.Method, or null. Knows no
+    /// assemblies: where the trace is at hand, CodeOwners.FirstAppFrame also skips libraries' frames.
+    /// </summary>
     public static string? FirstUserFrame(IEnumerable<string> frames)
     {
         foreach (var f in frames)

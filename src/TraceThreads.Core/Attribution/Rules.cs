@@ -104,25 +104,43 @@ internal sealed class CreationStackRule : IAttributionRule
             {
                 if (frame.StartsWith(marker, StringComparison.Ordinal))
                 {
-                    t.Add("creation-stack", $"created by {frame}", role, 90);
+                    t.Add("creation-stack", $"created by {frame}{ForLibrary(t)}", role, 90);
                     return;
                 }
             }
         }
 
         // The frame that called Thread.Start: the app's own code makes a user thread; framework or library code
-        // (Kestrel's heartbeat, the console logger's queue, ...) makes a library thread the app's call led to.
+        // (Kestrel's heartbeat, the console logger's queue, a client SDK's worker, ...) makes a library thread the
+        // app's call led to. Whose code a frame is comes from its assembly (CodeOwners), not its namespace.
         var caller = frames.FirstOrDefault(f => !f.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && f != Frames.Native);
-        if (caller is not null && Frames.IsPlatform(caller))
+        if (t.LibrarySite is not null && t.Owners.LibraryFrame(frames) is { } libraryFrame)
         {
-            var library = t.LibrarySite ?? Frames.ToSourceMethod(caller);
-            var detail = $"created by library code {library}{(t.CreatorSite is null || t.CreatorSite == library ? string.Empty : $", called from user code {t.CreatorSite}")}";
-            t.Add("creation-stack", detail, Roles.LibraryThread, 60);
+            var app = t.Owners.FirstAppRawFrame(frames);
+            var calledFrom = app is null || t.CreatorSite is null || t.CreatorSite == t.LibrarySite ? string.Empty : $", called from {t.Owners.Describe(app, t.CreatorSite)}";
+            t.Add("creation-stack", $"created by {t.Owners.Describe(libraryFrame, t.LibrarySite)}{calledFrom}", Roles.LibraryThread, 60);
         }
-        else if (t.CreatorSite is not null)
+        else if (caller is not null && Frames.IsPlatform(caller) && t.CreatorSite is null)
         {
-            t.Add("creation-stack", $"created by user code {t.CreatorSite}", Roles.UserThread, 60);
+            t.Add("creation-stack", $"created by library code {Frames.ToSourceMethod(caller)}", Roles.LibraryThread, 60);
         }
+        else if (t.CreatorSite is not null && t.Owners.FirstAppRawFrame(frames) is { } appFrame)
+        {
+            t.Add("creation-stack", $"created by {t.Owners.Describe(appFrame, t.CreatorSite)}", Roles.UserThread, 60);
+        }
+    }
+
+    /// <summary>", for library code X (assembly), called from app code Y": who asked the platform for the thread.</summary>
+    private static string ForLibrary(ThreadContext t)
+    {
+        if (t.LibrarySite is null || t.Owners.LibraryFrame(t.CreationFrames) is not { } library || Frames.IsPlatform(library))
+        {
+            return string.Empty;
+        }
+
+        var app = t.Owners.FirstAppRawFrame(t.CreationFrames);
+        var calledFrom = app is null || t.CreatorSite is null || t.CreatorSite == t.LibrarySite ? string.Empty : $", called from {t.Owners.Describe(app, t.CreatorSite)}";
+        return $", for {t.Owners.Describe(library, t.LibrarySite)}{calledFrom}";
     }
 }
 
@@ -187,10 +205,15 @@ internal sealed class StartRoutineRule : IAttributionRule
             // was entered from native code: a native library's thread calling back into .NET (reverse P/Invoke).
             t.Add("start-routine", $"samples start in {Frames.ToSourceMethod(t.StartRoutine)} with no Thread.Start entry below it: called from native code", Roles.Native, 50);
         }
-        else if (!Frames.IsPlatform(t.StartRoutine))
+        else if (!Frames.IsPlatform(t.StartRoutine) && (main || t.Owners.MaybeApp(t.StartRoutine)))
         {
             var role = main ? Roles.Main : Roles.UserThread;
-            t.Add("start-routine", $"samples start in user code {Frames.ToSourceMethod(t.StartRoutine)}", role, 50);
+            t.Add("start-routine", $"samples start in {t.Owners.Describe(t.StartRoutine, Frames.ToSourceMethod(t.StartRoutine))}", role, 50);
+        }
+        else if (!Frames.IsPlatform(t.StartRoutine))
+        {
+            // A library's own namespace, shown by its assembly to be none of the app's (Confluent.Kafka, NLog, ...).
+            t.Add("start-routine", $"samples start in {t.Owners.Describe(t.StartRoutine, Frames.ToSourceMethod(t.StartRoutine))}", Roles.LibraryThread, 50);
         }
         else if (t.StartRoutine.Contains('.', StringComparison.Ordinal) && !t.StartRoutine.StartsWith("System.Threading.", StringComparison.Ordinal))
         {
@@ -493,6 +516,18 @@ internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
             return;
         }
 
+        // The pthread_create log saw native code outside the runtime make it: its ThreadCreated came later, when that
+        // native thread first called into .NET (librdkafka's rdk:* threads running Confluent.Kafka's log callback).
+        if (t.Facts.SeenBy(CreationSource.NativeHook)?.StartRoutine is { } start && !NativeFrames.IsRuntimeModule(start))
+        {
+            if (t.Facts.ManagedThreadId is not null)
+            {
+                t.Add("native-callback", $"got a managed Thread (ThreadCreated, no Thread/Creating) when it called into .NET; it was made by native code running {start}", null, 0);
+            }
+
+            return;
+        }
+
         if (ThreadingKeywordOn(t.Trace) && t.Facts.SeenBy(CreationSource.RuntimeStart) is not null && t.Facts.CreationStack is null
             && t.Facts.ManagedThreadId is not null && t.Facts.ManagedThreadId != 1)
         {
@@ -575,7 +610,7 @@ internal sealed class PthreadCreateRule : IAttributionRule
         else
         {
             var site = NativeFrames.Site(frames);
-            var caller = Frames.FirstUserFrame(frames.Where(x => !x.Contains(".so", StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)));
+            var caller = t.Owners.FirstAppFrame(frames.Where(x => !x.Contains(".so", StringComparison.Ordinal) && !x.StartsWith("0x", StringComparison.Ordinal)));
             t.Add("pthread-create", $"pthread_create by tid {creator}{(site is null ? string.Empty : " from " + site)}{(caller is null ? string.Empty : $" (called from {caller})")}; it runs {start}, outside the runtime", Roles.Native, 60);
         }
     }

@@ -13,8 +13,9 @@ internal sealed class ThreadContext
         Facts = facts;
         Trace = trace;
         CreationFrames = facts.CreationStack ?? [];
-        CreatorSite = Frames.FirstUserFrame(CreationFrames);
-        LibrarySite = Frames.LibrarySite(CreationFrames);
+        Owners = trace.Owners;
+        CreatorSite = Owners.FirstAppFrame(CreationFrames);
+        LibrarySite = Owners.LibrarySite(CreationFrames);
         (StartRoutine, StartRoutineFrames, StartsInThreadEntry) = FindStartRoutine(facts);
         OsNames = facts.Names.Select(n => n.Name).ToList();
     }
@@ -26,10 +27,13 @@ internal sealed class ThreadContext
     /// <summary>Creation stack, leaf first, starting at Thread.StartCore; empty when the creation was not traced.</summary>
     public IReadOnlyList<string> CreationFrames { get; }
 
+    /// <summary>Whose code each frame is (the app's, a library's), from the trace's modules.</summary>
+    public CodeOwners Owners { get; }
+
     /// <summary>The first app frame of the creation stack (Namespace.Type.Method), or null.</summary>
     public string? CreatorSite { get; }
 
-    /// <summary>When framework or library code called Thread.Start: its first frame past System.Threading (see Frames.LibrarySite).</summary>
+    /// <summary>When framework or library code called Thread.Start: its first frame past System.Threading (see CodeOwners.LibrarySite).</summary>
     public string? LibrarySite { get; }
 
     /// <summary>The most sampled start routine: the first frame above the runtime's thread entry plumbing.</summary>

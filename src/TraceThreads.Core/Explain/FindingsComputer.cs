@@ -108,7 +108,7 @@ internal static class FindingsComputer
                     continue;
                 }
 
-                var user = Frames.FirstUserFrame(frames.Skip(blockingAt.i)) ?? "(framework code)";
+                var user = facts.Owners.FirstAppFrame(frames.Skip(blockingAt.i)) ?? "(framework code)";
                 var key = $"{user} blocked in {ShortName(blockingAt.name)}";
                 counts[key] = counts.GetValueOrDefault(key) + stack.Count;
             }

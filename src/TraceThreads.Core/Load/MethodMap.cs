@@ -4,25 +4,55 @@ namespace TraceThreads.Load;
 /// Maps code addresses to managed method names. Filled from MethodLoadVerbose (methods jitted during the trace) and
 /// from rundown's MethodDCStopVerbose (everything loaded when the session stopped, including ReadyToRun framework
 /// code). Rundown arrives last, so resolution is deferred until the whole trace has been read.
+/// Both events carry the method's ModuleID; ModuleLoad (Loader keyword) and rundown's ModuleDCStart/Stop name each
+/// module's file and PDB, which is what tells the app's own code from a library's (Attribution/CodeOwners).
 /// </summary>
 internal sealed class MethodMap
 {
     private readonly List<(ulong Start, uint Size, string Name)> _pending = [];
+    private readonly Dictionary<string, ulong> _moduleOfName = new(StringComparer.Ordinal);
+    private readonly Dictionary<ulong, ModuleInfo> _modules = [];
     private (ulong Start, ulong End, string Name)[] _sorted = [];
     private bool _dirty;
 
     public int Count => _pending.Count;
 
-    public void Add(ulong start, uint size, string typeName, string methodName)
+    /// <summary>Every module the trace named (ModuleLoad, ModuleDCStart/Stop), by ModuleID.</summary>
+    public IReadOnlyDictionary<ulong, ModuleInfo> Modules => _modules;
+
+    /// <summary>The names of methods whose module is known, with that module's id.</summary>
+    public IEnumerable<(string Name, ulong ModuleId)> NamedMethodModules => _moduleOfName.Select(kv => (kv.Key, kv.Value));
+
+    public void Add(ulong start, uint size, string typeName, string methodName, ulong moduleId = 0)
     {
         if (start == 0 || size == 0)
         {
             return;
         }
 
-        _pending.Add((start, size, string.IsNullOrEmpty(typeName) ? methodName : typeName + "." + methodName));
+        var name = string.IsNullOrEmpty(typeName) ? methodName : typeName + "." + methodName;
+        _pending.Add((start, size, name));
+        if (moduleId != 0)
+        {
+            // A frame is shown by name, so its module is kept by name; the first module seen wins (a method's full
+            // name, type and namespace included, is in practice never defined by two loaded assemblies).
+            _moduleOfName.TryAdd(name, moduleId);
+        }
+
         _dirty = true;
     }
+
+    public void AddModule(ModuleInfo module)
+    {
+        if (module.Id != 0 && !string.IsNullOrEmpty(module.IlPath))
+        {
+            _modules[module.Id] = module;
+        }
+    }
+
+    /// <summary>The module that defines the method shown as <paramref name="frame"/>, when the trace said.</summary>
+    public ModuleInfo? ModuleOf(string frame) =>
+        _moduleOfName.TryGetValue(frame, out var id) && _modules.TryGetValue(id, out var module) ? module : null;
 
     /// <summary>The method containing <paramref name="address"/>, or null when no loaded method covers it (native code).</summary>
     public string? Resolve(ulong address)

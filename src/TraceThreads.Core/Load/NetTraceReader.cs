@@ -170,9 +170,13 @@ internal sealed class NetTraceReader
         clr.GCStart += e => Signal(e, Signals.GcStart);
         clr.GCMarkWithType += e => Signal(e, Signals.GcWork);
 
-        clr.MethodLoadVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        rundown.MethodDCStopVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
-        rundown.MethodDCStartVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName);
+        clr.MethodLoadVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName, (ulong)e.ModuleID);
+        rundown.MethodDCStopVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName, (ulong)e.ModuleID);
+        rundown.MethodDCStartVerbose += e => _runtime.MethodLoad(e.MethodStartAddress, (uint)e.MethodSize, e.MethodNamespace, e.MethodName, (ulong)e.ModuleID);
+        // Which file each ModuleID is (Loader keyword, and rundown's module list): tells the app's code from libraries'.
+        clr.LoaderModuleLoad += e => _runtime.ModuleLoad((ulong)e.ModuleID, (ulong)e.AssemblyID, e.ModuleILPath, e.ManagedPdbBuildPath);
+        rundown.LoaderModuleDCStop += e => _runtime.ModuleLoad((ulong)e.ModuleID, (ulong)e.AssemblyID, e.ModuleILPath, e.ManagedPdbBuildPath);
+        rundown.LoaderModuleDCStart += e => _runtime.ModuleLoad((ulong)e.ModuleID, (ulong)e.AssemblyID, e.ModuleILPath, e.ManagedPdbBuildPath);
         rundown.RuntimeStart += OnRuntime;
         clr.RuntimeStart += OnRuntime;
 

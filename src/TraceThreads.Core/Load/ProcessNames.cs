@@ -12,25 +12,34 @@ internal static class ProcessNames
     /// </summary>
     public static string? FromCommandLine(string? commandLine)
     {
-        if (string.IsNullOrWhiteSpace(commandLine))
-        {
-            return null;
-        }
-
-        var tokens = Tokens(commandLine);
+        var tokens = string.IsNullOrWhiteSpace(commandLine) ? [] : Tokens(commandLine);
         if (tokens.Count == 0)
         {
             return null;
         }
 
         var exe = FileStem(tokens[0]);
-        if (Hosts.Contains(exe, StringComparer.OrdinalIgnoreCase) && tokens.Count > 1)
+        return EntryAssembly(commandLine) ?? (exe.Length == 0 ? null : exe);
+    }
+
+    /// <summary>
+    /// The simple name of the assembly the command line runs: the .dll a host is given ("dotnet [exec] App.dll"), or an
+    /// apphost's own name ("/app/App", which runs App.dll beside it). Null for a host given no .dll ("dotnet build"
+    /// runs the SDK's dotnet.dll, which the command line does not name).
+    /// </summary>
+    public static string? EntryAssembly(string? commandLine)
+    {
+        var tokens = string.IsNullOrWhiteSpace(commandLine) ? [] : Tokens(commandLine);
+        if (tokens.Count == 0)
+        {
+            return null;
+        }
+
+        var exe = FileStem(tokens[0]);
+        if (Hosts.Contains(exe, StringComparer.OrdinalIgnoreCase))
         {
             var dll = tokens.Skip(1).FirstOrDefault(t => t.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
-            if (dll is not null)
-            {
-                return FileStem(dll);
-            }
+            return dll is null ? null : FileStem(dll);
         }
 
         return exe.Length == 0 ? null : exe;

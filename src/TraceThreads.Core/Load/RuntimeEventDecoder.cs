@@ -28,6 +28,7 @@ internal static class RuntimeEventDecoder
     public const int ThreadCreated = 85;                 // AppDomainResourceManagement/ThreadCreated
     public const int ThreadTerminated = 86;
     public const int MethodLoadVerbose = 143;
+    public const int ModuleLoad = 152;                   // Loader/ModuleLoad
     public const int RuntimeStart = 187;
     public const int GcMarkWithType = 202;
 
@@ -35,6 +36,8 @@ internal static class RuntimeEventDecoder
     public const int MethodDcStartVerbose = 143;
     public const int MethodDcStopVerbose = 144;
     public const int ThreadDcStop = 159;                 // Loader/ThreadDCStop
+    public const int ModuleDcStart = 153;
+    public const int ModuleDcStop = 154;
 
     /// <summary>Whether the event comes from the runtime (or its rundown) provider.</summary>
     public static bool IsRuntime(Guid provider) => provider == RuntimeProvider || provider == RundownProvider;
@@ -55,6 +58,10 @@ internal static class RuntimeEventDecoder
                     break;
                 case MethodDcStartVerbose:
                     MethodLoad(r, p);
+                    break;
+                case ModuleDcStart:
+                case ModuleDcStop:
+                    Module(r, p);
                     break;
                 case ThreadDcStop:
                     // ManagedThreadID, AppDomainID (pointers), Flags, ManagedThreadIndex, OSThreadID (u32).
@@ -124,6 +131,9 @@ internal static class RuntimeEventDecoder
             case MethodLoadVerbose:
                 MethodLoad(r, p);
                 break;
+            case ModuleLoad:
+                Module(r, p);
+                break;
             case RuntimeStart:
                 Runtime(r, p);
                 break;
@@ -157,7 +167,17 @@ internal static class RuntimeEventDecoder
     {
         var ns = p.Utf16(36, out var next) ?? string.Empty;
         var name = p.Utf16(next, out _) ?? string.Empty;
-        r.MethodLoad(p.U64(16), p.U32(24), ns, name);
+        r.MethodLoad(p.U64(16), p.U32(24), ns, name, p.U64(8));
+    }
+
+    // ModuleID, AssemblyID (u64), ModuleFlags, Reserved1 (u32), ModuleILPath, ModuleNativePath (UTF-16), then from V1
+    // ClrInstanceID (u16), and from V2 ManagedPdbSignature (GUID), ManagedPdbAge (u32), ManagedPdbBuildPath (UTF-16).
+    private static void Module(RuntimeFactRecorder r, PayloadReader p)
+    {
+        var il = p.Utf16(24, out var next);
+        p.Utf16(next, out next);
+        var pdb = p.Utf16(next + 2 + 16 + 4, out _);
+        r.ModuleLoad(p.U64(0), p.U64(8), il, pdb);
     }
 
     // ClrInstanceID, Sku, BclMajor/Minor/Build/Qfe, VMMajor/Minor/Build/Qfe (u16), StartupFlags (u32),

@@ -113,10 +113,20 @@ internal sealed class RuntimeFactRecorder(TraceFacts facts)
         facts.MaxWorkerThreads = maxWorkers;
     }
 
-    public void MethodLoad(ulong start, uint size, string typeName, string methodName)
+    public void MethodLoad(ulong start, uint size, string typeName, string methodName, ulong moduleId = 0)
     {
         SawRuntime = true;
-        facts.Methods.Add(start, size, typeName, methodName);
+        facts.Methods.Add(start, size, typeName, methodName, moduleId);
+    }
+
+    /// <summary>ModuleLoad, or rundown's ModuleDCStart/ModuleDCStop: which file a ModuleID is.</summary>
+    public void ModuleLoad(ulong moduleId, ulong assemblyId, string? ilPath, string? pdbBuildPath)
+    {
+        SawRuntime = true;
+        if (!string.IsNullOrEmpty(ilPath))
+        {
+            facts.Methods.AddModule(new ModuleInfo(moduleId, assemblyId, ilPath, string.IsNullOrEmpty(pdbBuildPath) ? null : pdbBuildPath));
+        }
     }
 
     /// <summary>Any rundown event: counted on the thread that ran the rundown (the one disabling the session).</summary>

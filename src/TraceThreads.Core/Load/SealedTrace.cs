@@ -196,6 +196,9 @@ internal sealed class SealedTrace
     /// <summary>The diagnostics server: the oldest thread the OS calls ".NET EventPipe" (see OsThreadNames.EventPipe).</summary>
     public int? DiagnosticsServerTid { get; init; }
 
+    /// <summary>Whose code each frame is (the app's, a library's), from the trace's modules.</summary>
+    public CodeOwners Owners { get; init; } = CodeOwners.None;
+
     /// <summary>
     /// Ends loading: resolves every stack once through the method map and turns what each reader recorded into
     /// source-neutral creation and exit facts. The builder is not read again.
@@ -224,6 +227,7 @@ internal sealed class SealedTrace
             MinWorkerThreads = facts.MinWorkerThreads,
             MaxWorkerThreads = facts.MaxWorkerThreads,
             HasKernelThreadEvents = facts.HasKernelThreadEvents,
+            Owners = CodeOwners.For(facts),
             DiagnosticsServerTid = threads.Values
                 .Where(t => t.Names.Count > 0 && t.Names[^1].Name == OsThreadNames.EventPipe)
                 .OrderBy(t => t.CensusFirstSeenMs ?? double.MaxValue).ThenBy(t => t.OsThreadId)

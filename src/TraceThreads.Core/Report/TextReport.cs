@@ -199,7 +199,9 @@ public sealed class TextReport : IReportFormat
         WriteFitted(w, line, o.Width);
         if (t.Creator is not null)
         {
-            var creator = $"{(t.Creator.OsThreadId is null ? "?" : t.Creator.OsThreadId.Value.ToString(Inv))} {TerminalText.Escape(t.Creator.Site ?? "(runtime)")}";
+            // A library's thread: the app's frame that led to it is the line the user can change.
+            var calledFrom = t.Creator.CalledFrom is { } app ? $", called from {TerminalText.Escape(app)}" : string.Empty;
+            var creator = $"{(t.Creator.OsThreadId is null ? "?" : t.Creator.OsThreadId.Value.ToString(Inv))} {TerminalText.Escape(t.Creator.Site ?? "(runtime)")}{calledFrom}";
             WriteWrapped(w, $"{string.Empty,15}creator: ", $"{string.Empty,24}", creator, o.Width);
         }
 

@@ -8,6 +8,7 @@ internal sealed class FactsBuilder
 {
     private ulong _nextAddress = 0x1000;
     private readonly Dictionary<string, ulong> _addresses = [];
+    private readonly List<(string Namespace, ulong ModuleId)> _moduleOfNamespace = [];
 
     public FactsBuilder(int pid = 100, bool creationEvents = true, bool rundown = true, bool census = false)
     {
@@ -35,11 +36,21 @@ internal sealed class FactsBuilder
             a = _nextAddress;
             _nextAddress += 0x100;
             var dot = method.LastIndexOf('.');
-            Facts.Methods.Add(a, 0x100, method[..dot], method[(dot + 1)..]);
+            var module = _moduleOfNamespace.FirstOrDefault(m => method.StartsWith(m.Namespace + ".", StringComparison.Ordinal)).ModuleId;
+            Facts.Methods.Add(a, 0x100, method[..dot], method[(dot + 1)..], module);
             _addresses[method] = a;
         }
 
         return a + 0x10;
+    }
+
+    /// <summary>A loaded module (ModuleLoad) defining every method under <paramref name="ns"/>; call before naming its methods.</summary>
+    public FactsBuilder Module(string ns, string ilPath, string? pdbBuildPath)
+    {
+        var id = (ulong)(0x9000 + (_moduleOfNamespace.Count * 0x10));
+        _moduleOfNamespace.Add((ns, id));
+        Facts.Methods.AddModule(new ModuleInfo(id, id + 1, ilPath, pdbBuildPath));
+        return this;
     }
 
     public ThreadFacts Thread(int tid, int? managedId = null)

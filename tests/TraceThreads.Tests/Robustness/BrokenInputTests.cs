@@ -214,7 +214,8 @@ public sealed class BrokenInputTests : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(zip.AsSpan(cd + 24), 1000); // uncompressed size: 1000 bytes
         var r = await Infrastructure.Cli.RunAsync("analyze", Write("liar.nettrace.zip", zip));
         Assert.Equal((int)ExitCode.PartialTrace, r.ExitCode);
-        Assert.Contains("breaks off at byte 805 of 1,000", r.Stderr, StringComparison.Ordinal);
+        // Where the first 1,000 bytes break off depends on the sample's header (its pid, its command line), not on this.
+        Assert.Matches(@"breaks off at byte \d{3} of 1,000", r.Stderr);
     }
 
     [Fact]

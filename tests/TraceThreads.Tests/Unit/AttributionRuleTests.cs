@@ -43,7 +43,7 @@ public class AttributionRuleTests
         Assert.Equal(("user", "library-thread"), (t.Category, t.Role));
         Assert.Equal("Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerImpl.StartAsync", t.Creator!.Site);
         Assert.Equal("MyApi.Program.Main", t.Creator.CalledFrom);
-        Assert.Contains(t.Evidence, e => e.Detail.Contains("called from user code MyApi.Program.Main", StringComparison.Ordinal));
+        Assert.Contains(t.Evidence, e => e.Detail.Contains("called from MyApi.Program.Main (app or library", StringComparison.Ordinal));
     }
 
     // Issue 7 item 6: MSBuild's in-proc node threads are created by MSBuild code running in a pool work item. The
