@@ -159,20 +159,18 @@ internal sealed class EtlWriter(int bufferSize = 4096)
     /// <summary>The whole file: the header buffer (log-file header), then each processor's buffers.</summary>
     public byte[] Build()
     {
-        using var file = new MemoryStream();
-        var sequence = 0L;
-        WriteBuffer(file, 0, [LogFileHeader()], sequence++, bufferType: 4);
+        // Each processor's events, in time order, packed into buffers; the header counts them all (BuffersWritten).
+        var buffers = new List<(int Cpu, List<byte[]> Events)>();
         foreach (var (cpu, events) in _cpus)
         {
-            var ordered = events.OrderBy(e => e.Ts).Select(e => e.Bytes).ToList();
             var batch = new List<byte[]>();
             var used = 72;
-            foreach (var ev in ordered)
+            foreach (var ev in events.OrderBy(e => e.Ts).Select(e => e.Bytes))
             {
                 var size = (ev.Length + 7) & ~7;
                 if (used + size > bufferSize && batch.Count > 0)
                 {
-                    WriteBuffer(file, cpu, batch, sequence++, bufferType: 0);
+                    buffers.Add((cpu, batch));
                     batch = [];
                     used = 72;
                 }
@@ -183,11 +181,31 @@ internal sealed class EtlWriter(int bufferSize = 4096)
 
             if (batch.Count > 0)
             {
-                WriteBuffer(file, cpu, batch, sequence++, bufferType: 0);
+                buffers.Add((cpu, batch));
             }
         }
 
+        using var file = new MemoryStream();
+        var sequence = 0L;
+        WriteBuffer(file, 0, [LogFileHeader(1 + buffers.Count)], sequence++, bufferType: 4);
+        foreach (var (cpu, events) in buffers)
+        {
+            WriteBuffer(file, cpu, events, sequence++, bufferType: 0);
+        }
+
         return file.ToArray();
+    }
+
+    /// <summary>Where each buffer starts in <see cref="Build"/>'s output (the first is the header buffer, at 0).</summary>
+    public static List<int> BufferOffsets(byte[] file)
+    {
+        var offsets = new List<int>();
+        for (var at = 0; at + 72 <= file.Length; at += BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(at)))
+        {
+            offsets.Add(at);
+        }
+
+        return offsets;
     }
 
     public string Save(string path)
@@ -220,11 +238,11 @@ internal sealed class EtlWriter(int bufferSize = 4096)
     }
 
     /// <summary>TRACE_LOGFILE_HEADER for a 64-bit, 10 MHz QPC trace started 2026-01-01.</summary>
-    private byte[] LogFileHeader()
+    private byte[] LogFileHeader(int buffersWritten)
     {
         var p = new Payload();
         p.U32((uint)bufferSize).U32(0x0A00_0005).U32(19045).U32((uint)Math.Max(1, _cpus.Count)).I64(0).U32(156250).U32(0).U32(0x0001)
-            .U32(0).U32(1).U32(8).U32(0).U32(3000).U64(0).U64(0);
+            .U32(buffersWritten).U32(1).U32(8).U32(0).U32(3000).U64(0).U64(0);
         p.Zero(176);
         var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).ToFileTimeUtc();
         p.I64(start - 10_000_000).I64(Frequency).I64(start).U32(1).U32(0).Utf16("trace-threads test").Utf16("synthetic.etl");

@@ -309,7 +309,7 @@ internal sealed class EtlReader : IEtlEventSink
 
     private TraceFacts Finish(EtlFile file, TraceReadRequest request)
     {
-        var chosen = Choose(request);
+        var chosen = Choose(request, file.Stats.Truncated ? file.Stats.TruncatedWhy : null);
         var facts = chosen.Facts;
         var recorder = chosen.Runtime;
         recorder.Finish();
@@ -342,7 +342,7 @@ internal sealed class EtlReader : IEtlEventSink
             warnings.Add($"{_stackKeyEvents:N0} stack-key events (the kernel's stack caching) were not resolved, so stacks recorded that way (creation stacks included) are missing.");
         }
 
-        if (!facts.HasKernelThreadEvents)
+        if (!facts.HasKernelThreadEvents && !(file.Stats.Truncated && chosen.Pid == 0))
         {
             warnings.Add("the trace has no kernel thread events: creators, start addresses and exits are unknown (record the kernel's Thread and Process events, see README).");
         }
@@ -356,7 +356,7 @@ internal sealed class EtlReader : IEtlEventSink
         {
             Path = request.DisplayPath,
             Format = "etl",
-            ProcessId = chosen.Pid,
+            ProcessId = chosen.Pid > 0 ? chosen.Pid : request.ProcessId,
             ProcessName = chosen.ImageFileName is null ? null : chosen.Name,
             CommandLine = chosen.CommandLine,
             RuntimeVersion = recorder.RuntimeVersion,
@@ -457,22 +457,26 @@ internal sealed class EtlReader : IEtlEventSink
             : $"0x{address:x}";
     }
 
-    /// <summary>The process asked for, else the only one with .NET runtime events, else a table of candidates (exit 2).</summary>
-    private ProcessState Choose(TraceReadRequest request)
+    /// <summary>
+    /// The process asked for, else the only one with .NET runtime events, else a table of candidates (exit 2). In a file
+    /// cut short (<paramref name="cut"/> says where), a process that is asked for or looked for and not found may be in
+    /// the lost part: the answer is then an empty, partial report that says so, never "no such process".
+    /// </summary>
+    private ProcessState Choose(TraceReadRequest request, string? cut)
     {
         var candidates = _processes.Values.Where(p => p.Facts.Threads.Count > 0 || p.SeenByKernel).ToList();
         if (request.ProcessId is { } pid)
         {
-            return _processes.TryGetValue(pid, out var p) && candidates.Contains(p)
-                ? p
+            return _processes.TryGetValue(pid, out var p) && candidates.Contains(p) ? p
+                : cut is not null ? NothingBeforeTheCut($"process {pid}", candidates)
                 : throw Ambiguous(request, candidates, $"has no process {pid}");
         }
 
         if (request.ProcessName is { } name)
         {
             var matches = candidates.Where(p => NameMatches(p, name)).ToList();
-            return matches.Count == 1
-                ? matches[0]
+            return matches.Count == 1 ? matches[0]
+                : matches.Count == 0 && cut is not null ? NothingBeforeTheCut($"a process named '{name}'", candidates)
                 : throw Ambiguous(request, matches.Count == 0 ? candidates : matches, matches.Count == 0 ? $"has no process named '{name}'" : $"has {matches.Count} processes named '{name}'; choose one with -p PID");
         }
 
@@ -489,13 +493,23 @@ internal sealed class EtlReader : IEtlEventSink
 
         if (candidates.Count == 0)
         {
-            throw new TraceThreadsException(ExitCode.InvalidTrace,
-                $"'{request.DisplayPath}' holds no event from any process (no thread, process or runtime events): there is nothing to analyze.");
+            return cut is not null
+                ? NothingBeforeTheCut("any process", candidates)
+                : throw new TraceThreadsException(ExitCode.InvalidTrace,
+                    $"'{request.DisplayPath}' holds no event from any process (no thread, process or runtime events): there is nothing to analyze.");
         }
 
-        throw Ambiguous(request, candidates, dotnet.Count == 0
+        throw Ambiguous(request, candidates, (dotnet.Count == 0
             ? "has no process with .NET runtime events"
-            : $"has {dotnet.Count} processes with .NET runtime events");
+            : $"has {dotnet.Count} processes with .NET runtime events") + (cut is null ? string.Empty : $" in what was read before the file was cut short ({cut})"));
+    }
+
+    /// <summary>An empty process for a file cut before anything of the one asked for was read: the report is partial and says so.</summary>
+    private static ProcessState NothingBeforeTheCut(string what, List<ProcessState> candidates)
+    {
+        var p = new ProcessState(0);
+        p.Facts.Warnings.Add($"nothing of {what} was read before the cut{(candidates.Count == 0 ? string.Empty : $" ({candidates.Count:N0} other processes were)")}: it may have been in the part that was lost.");
+        return p;
     }
 
     private static bool NameMatches(ProcessState p, string name) =>
