@@ -110,9 +110,11 @@ internal static class Attributor
     {
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
+            // An .etl's kernel stack is shown whole (kernel, native modules, methods); native code's site comes from it.
+            var stack = facts.KernelCreationFrames ?? ctx.CreationFrames;
             return role == Roles.LibraryThread && ctx.LibrarySite is { } library && library != ctx.CreatorSite
-                ? new ThreadCreator(facts.CreatorOsThreadId, library, ctx.CreationFrames) { CalledFrom = ctx.CreatorSite }
-                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite, ctx.CreationFrames);
+                ? new ThreadCreator(facts.CreatorOsThreadId, library, stack) { CalledFrom = ctx.CreatorSite }
+                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite ?? WindowsFrames.Site(facts.KernelCreationFrames), stack);
         }
 
         return facts.NativeCreatorTid is { } tid
