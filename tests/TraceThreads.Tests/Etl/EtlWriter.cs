@@ -68,8 +68,11 @@ internal sealed class EtlWriter(int bufferSize = 4096)
         return Add(cpu, Ticks(ms), System(3, 10, 3, pid, tid, Ticks(ms), p.ToArray()));
     }
 
-    /// <summary>StackWalk/Stack for the event at <paramref name="eventMs"/> on <paramref name="tid"/>, leaf first.</summary>
-    public EtlWriter StackWalk(double eventMs, int pid, int tid, ulong[] frames, int cpu = 0)
+    /// <summary>
+    /// StackWalk/Stack for the event at <paramref name="eventMs"/> on <paramref name="tid"/>, leaf first, logged at
+    /// <paramref name="atMs"/> (default: with the event). A perfinfo header, as Windows writes StackWalk events.
+    /// </summary>
+    public EtlWriter StackWalk(double eventMs, int pid, int tid, ulong[] frames, int cpu = 0, double? atMs = null)
     {
         var p = new Payload().I64(Ticks(eventMs)).U32(pid).U32(tid);
         foreach (var f in frames)
@@ -77,7 +80,27 @@ internal sealed class EtlWriter(int bufferSize = 4096)
             p.U64(f);
         }
 
-        return Add(cpu, Ticks(eventMs), System(24, 32, 2, pid, tid, Ticks(eventMs), p.ToArray()));
+        var at = Ticks(atMs ?? eventMs);
+        return Add(cpu, at, PerfInfo(24, 32, 2, at, p.ToArray()));
+    }
+
+    /// <summary>StackWalk/KeyKernel (37) or KeyUser (38): the event at <paramref name="eventMs"/> on <paramref name="tid"/> has the stack of <paramref name="key"/>.</summary>
+    public EtlWriter StackKeyReference(double eventMs, int pid, int tid, ulong key, bool user, int cpu = 0, double? atMs = null)
+    {
+        var at = Ticks(atMs ?? eventMs);
+        return Add(cpu, at, PerfInfo(24, (byte)(user ? 38 : 37), 2, at, new Payload().I64(Ticks(eventMs)).U32(pid).U32(tid).U64(key).ToArray()));
+    }
+
+    /// <summary>StackWalk/KeyDelete (35) or KeyRundown (36): the frames of <paramref name="key"/>, leaf first.</summary>
+    public EtlWriter StackKeyDefinition(double ms, ulong key, ulong[] frames, bool rundown = true, int cpu = 0)
+    {
+        var p = new Payload().U64(key);
+        foreach (var f in frames)
+        {
+            p.U64(f);
+        }
+
+        return Add(cpu, Ticks(ms), PerfInfo(24, (byte)(rundown ? 36 : 35), 2, Ticks(ms), p.ToArray()));
     }
 
     // ---- runtime events (EVENT_HEADER, 64-bit) ----
@@ -117,6 +140,21 @@ internal sealed class EtlWriter(int bufferSize = 4096)
         BinaryPrimitives.WriteInt32LittleEndian(e.AsSpan(12), pid);
         BinaryPrimitives.WriteInt64LittleEndian(e.AsSpan(16), ts);
         payload.CopyTo(e, 32);
+        return e;
+    }
+
+    /// <summary>PERFINFO_TRACE_HEADER (16 bytes, 64-bit): version, type 17, marker, size, opcode, group, timestamp; no process or thread.</summary>
+    private static byte[] PerfInfo(byte group, byte opcode, ushort version, long ts, byte[] payload)
+    {
+        var e = new byte[16 + payload.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(e, version);
+        e[2] = 17;
+        e[3] = 0xC0;
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(4), (ushort)e.Length);
+        e[6] = opcode;
+        e[7] = group;
+        BinaryPrimitives.WriteInt64LittleEndian(e.AsSpan(8), ts);
+        payload.CopyTo(e, 16);
         return e;
     }
 
