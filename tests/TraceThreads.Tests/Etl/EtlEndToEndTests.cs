@@ -217,6 +217,48 @@ public sealed class EtlEndToEndTests : IDisposable
         Assert.Contains(r.Warnings, x => x.Contains("1 creation stacks refer to stack keys", StringComparison.Ordinal));
     }
 
+    public static TheoryData<int, EtlClock> ClocksAndPointers() => new()
+    {
+        { 8, EtlClock.Qpc }, { 8, EtlClock.SlowQpc }, { 8, EtlClock.SystemTime }, { 8, EtlClock.CpuCycles },
+        { 4, EtlClock.SlowQpc }, { 4, EtlClock.SystemTime }, { 4, EtlClock.CpuCycles },
+    };
+
+    /// <summary>
+    /// The log-file header names the clock (ClockType 1 QPC at PerfFreq, 2 system time in 100 ns, 3 CPU cycles at
+    /// CPUSpeed) and the pointer size, which sizes Thread/Start's Win32StartAddr, Image's base and size, and StackWalk's
+    /// frames and keys. Each combination gives the same times (ms since the trace start) and the same addresses.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ClocksAndPointers))]
+    public void Clock_types_and_pointer_sizes_decode_to_the_same_report(int pointerSize, EtlClock clock)
+    {
+        var narrow = pointerSize == 4;
+        ulong kernel = narrow ? 0x8200_0000 : Kernel, ntdll = narrow ? 0x7700_0000 : Ntdll, native = narrow ? 0x6000_0000 : NativeDll;
+        ulong exe = narrow ? 0x0040_0000 : AppExe, key = narrow ? 0x8700_0010 : 0xFFFF_A000_0000_0010;
+        var w = new EtlWriter(pointerSize: pointerSize, clock: clock);
+        w.ImageLoad(0.5, 0, 0, kernel, 0x80_0000, @"\SystemRoot\system32\ntoskrnl.exe");
+        w.ProcessStart(1, Pid, 400, "app.exe");
+        w.ThreadStart(1.1, Pid, 501, 400, 401, exe + 0x1234);
+        w.ImageLoad(1.2, Pid, 501, exe, 0x10000, @"C:\app\app.exe");
+        w.ImageLoad(1.3, Pid, 501, ntdll, 0x20_0000, @"\SystemRoot\System32\ntdll.dll");
+        w.ImageLoad(1.5, Pid, 501, native, 0x10_0000, @"C:\app\native.dll");
+        w.ThreadStart(7.25, Pid, 506, Pid, 501, native + 0x500);
+        w.StackKeyReference(7.25, Pid, 501, key, user: false, atMs: 7.26);
+        w.StackWalk(7.25, Pid, 501, [ntdll + 0x36bb, native + 0x1234], atMs: 7.3);
+        w.ThreadEnd(1234.5, Pid, 506);
+        w.StackKeyDefinition(2000, key, [kernel + 0x42_fa00]);
+
+        var r = Analyze(w, Pid);
+        Assert.Equal(2000, r.Trace.DurationMs, 3);
+        var t = Thread(r, 506);
+        Assert.Equal(7.25, t.CreatedAtMs!.Value, 3);
+        Assert.Equal(1234.5, t.ExitedAtMs!.Value, 3);
+        Assert.Equal("native.dll+0x500", t.StartRoutine);
+        Assert.Equal(["ntoskrnl.exe+0x42fa00", "ntdll.dll+0x36bb", "native.dll+0x1234"], t.Creator!.Stack);
+        Assert.Equal("native.dll+0x1234", t.Creator.Site);
+        Assert.Equal("app.exe+0x1234", Thread(r, 501).StartRoutine);
+    }
+
     [Fact]
     public void Another_process_is_chosen_by_name_and_read_from_kernel_events_alone()
     {
