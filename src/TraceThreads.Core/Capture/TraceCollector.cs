@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using TraceThreads.Capture.Census;
 using TraceThreads.Capture.Nettrace;
+using TraceThreads.Capture.OsThreads;
 using TraceThreads.Capture.Targets;
 
 namespace TraceThreads.Capture;
@@ -22,14 +23,16 @@ public sealed class TraceCollector
     private readonly IProcessTable _processes;
     private readonly Func<IProcFs> _procFs;
     private readonly TimeProvider _time;
+    private readonly IKernelSessions _kernelSessions;
 
     public TraceCollector()
         : this(new NetCoreDiagnostics(), new ProcessLauncher(), new SystemProcessTable(), static () => new LinuxProcFs(), TimeProvider.System)
     {
     }
 
-    internal TraceCollector(IDiagnostics diagnostics, IProcessLauncher launcher, IProcessTable processes, Func<IProcFs> procFs, TimeProvider time)
+    internal TraceCollector(IDiagnostics diagnostics, IProcessLauncher launcher, IProcessTable processes, Func<IProcFs> procFs, TimeProvider time, IKernelSessions? kernelSessions = null)
     {
+        _kernelSessions = kernelSessions ?? new TraceEventKernelSessions();
         _diagnostics = diagnostics;
         _launcher = launcher;
         _processes = processes;
@@ -60,6 +63,7 @@ public sealed class TraceCollector
         private FileStream? _trace;
         private FileStream? _censusFile;
         private ThreadCensus? _census;
+        private EtwKernelRecorder? _kernel;
         private IChildProcess? _child;
         private ITraceSession? _session;
         private bool _resumed;
@@ -86,6 +90,7 @@ public sealed class TraceCollector
 
             _session?.Dispose();
             _census?.Dispose();
+            _kernel?.Dispose();
             _censusFile?.Dispose();
             _trace?.Dispose();
             _child?.Dispose();
@@ -172,11 +177,18 @@ public sealed class TraceCollector
                 return;
             }
 
-            if (!CensusSupported)
+            // The OS thread evidence seam: the /proc census on Linux, the kernel's ETW session on Windows (elevated).
+            var choice = OsThreadEvidence.Choose(census.Enabled, OperatingSystem.IsLinux(), OperatingSystem.IsWindows(), owner._kernelSessions.IsElevated);
+            if (choice.Kind == OsThreadRecorderKind.WindowsKernel)
             {
-                Notice(OperatingSystem.IsWindows()
-                    ? "no thread census on Windows (ETW is the way there; not implemented yet): thread exits and native threads will be missing."
-                    : "no thread census on this OS (it reads /proc, which only Linux has): thread exits and native threads will be missing.");
+                _kernel = new EtwKernelRecorder(owner._kernelSessions, path);
+                Notice($"the kernel's thread events go to {_kernel.OutputPath} (read it with: trace-threads analyze {Path.GetFileName(_kernel.OutputPath)} -p PID).");
+                return;
+            }
+
+            if (choice.Kind == OsThreadRecorderKind.None)
+            {
+                Notice(choice.Missing ?? "no OS thread evidence is recorded.");
                 return;
             }
 
@@ -454,6 +466,11 @@ public sealed class TraceCollector
 
         private void StartCensus(DateTime startUtc, string? commandLine)
         {
+            if (_kernel?.Start() is { } kernelProblem)
+            {
+                Notice(kernelProblem);
+            }
+
             if (_censusFile is null)
             {
                 return;
@@ -477,6 +494,7 @@ public sealed class TraceCollector
 
         private void StopCensus()
         {
+            _kernel?.Stop();
             _census?.Stop();
         }
 
