@@ -106,10 +106,11 @@ internal static class Attributor
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
             // An .etl's kernel stack is shown whole (kernel, native modules, methods); native code's site comes from it.
-            var stack = facts.KernelCreationFrames ?? ctx.CreationFrames;
+            var kernelFrames = facts.SeenBy(CreationSource.Kernel)?.Frames;
+            var stack = kernelFrames ?? ctx.CreationFrames;
             return role == Roles.LibraryThread && ctx.LibrarySite is { } library && library != ctx.CreatorSite
                 ? new ThreadCreator(facts.CreatorOsThreadId, library, stack) { CalledFrom = ctx.CreatorSite }
-                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite ?? WindowsFrames.Site(facts.KernelCreationFrames), stack);
+                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite ?? WindowsFrames.Site(kernelFrames), stack);
         }
 
         return facts.SeenBy(CreationSource.NativeHook) is { CreatorTid: { } tid } native
