@@ -106,9 +106,12 @@ internal static class Attributor
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
             // A library's thread (or a LongRunning task a library started) is blamed on the library's method.
+            // An .etl's kernel stack is shown whole (kernel, native modules, methods); native code's site comes from it.
+            var kernelFrames = facts.SeenBy(CreationSource.Kernel)?.Frames;
+            var stack = kernelFrames ?? ctx.CreationFrames;
             return Roles.CategoryOf(role) == Categories.User && ctx.LibrarySite is { } library && library != ctx.CreatorSite
-                ? new ThreadCreator(facts.CreatorOsThreadId, library, ctx.CreationFrames) { CalledFrom = ctx.CreatorSite }
-                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite, ctx.CreationFrames);
+                ? new ThreadCreator(facts.CreatorOsThreadId, library, stack) { CalledFrom = ctx.CreatorSite }
+                : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite ?? WindowsFrames.Site(kernelFrames), stack);
         }
 
         return facts.SeenBy(CreationSource.NativeHook) is { CreatorTid: { } tid } native

@@ -32,7 +32,7 @@ internal sealed class WindowsMainThreadRule : IAttributionRule
 /// </summary>
 internal sealed class WindowsStartAddressRule : IAttributionRule
 {
-    private static readonly string[] RuntimeModules = ["clr.dll", "coreclr.dll", "mscorwks.dll", "mscorsvr.dll"];
+    private static readonly string[] RuntimeModules = WindowsFrames.RuntimeModules;
 
     public void Apply(ThreadContext t)
     {
@@ -99,5 +99,57 @@ internal sealed class KernelCreatorRule : IAttributionRule
         {
             t.Add("kernel-thread", $"created by thread {creator} (kernel Thread/Start)", null, 0);
         }
+    }
+}
+
+/// <summary>Frames of a Windows creation stack (module+0xoffset), read for the code that asked for the thread.</summary>
+internal static class WindowsFrames
+{
+    /// <summary>The runtime's native modules: .NET Framework (clr, mscorwks/mscorsvr before 4.0) and .NET Core (coreclr).</summary>
+    public static readonly string[] RuntimeModules = ["clr.dll", "coreclr.dll", "mscorwks.dll", "mscorsvr.dll"];
+
+    /// <summary>
+    /// What starts the runtime: .NET Framework's shim (mscoree, mscoreei: the runtime's threads are created under them
+    /// while it starts, seen in net.4.5.2.x64) and .NET Core's host (hostfxr, hostpolicy), and the JIT.
+    /// </summary>
+    private static readonly string[] RuntimeHost = ["mscoree.dll", "mscoreei.dll", "hostfxr.dll", "hostpolicy.dll", "clrjit.dll"];
+
+    /// <summary>
+    /// CreateThread's own path, which every creation stack passes through: the kernel (ntoskrnl and drivers), ntdll's
+    /// NtCreateThreadEx, KernelBase's CreateRemoteThreadEx, kernel32's CreateThread, and the C runtime's _beginthreadex.
+    /// </summary>
+    private static readonly string[] Plumbing =
+        ["ntoskrnl.exe", "ntkrnlmp.exe", "ntkrnlpa.exe", "ntdll.dll", "kernelbase.dll", "kernel32.dll", "ucrtbase.dll", "msvcrt.dll", "wow64.dll", "wow64cpu.dll", "wow64win.dll"];
+
+    /// <summary>
+    /// The first native frame (leaf first) outside CreateThread's path and the runtime, as module+0xoffset: the native code
+    /// that created the thread. Null when only the OS and the runtime are on the stack (the runtime made it for itself).
+    /// </summary>
+    public static string? Site(IEnumerable<string>? frames)
+    {
+        foreach (var frame in frames ?? [])
+        {
+            var plus = frame.IndexOf("+0x", StringComparison.Ordinal);
+            if (plus <= 0)
+            {
+                // A method name: managed code, whose site the managed rules name; or an address no module covers.
+                if (!frame.StartsWith("0x", StringComparison.Ordinal))
+                {
+                    return null;
+                }
+
+                continue;
+            }
+
+            var module = frame[..plus];
+            if (!module.EndsWith(".sys", StringComparison.OrdinalIgnoreCase)
+                && !Plumbing.Any(m => module.Equals(m, StringComparison.OrdinalIgnoreCase))
+                && !RuntimeModules.Concat(RuntimeHost).Any(m => module.Equals(m, StringComparison.OrdinalIgnoreCase)))
+            {
+                return frame;
+            }
+        }
+
+        return null;
     }
 }

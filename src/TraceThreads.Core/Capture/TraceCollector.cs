@@ -1,5 +1,6 @@
 using System.Globalization;
 using TraceThreads.Capture.Census;
+using TraceThreads.Capture.OsThreads;
 using TraceThreads.Capture.Run;
 using TraceThreads.Capture.Targets;
 
@@ -21,23 +22,22 @@ public sealed class TraceCollector
     private readonly IProcessTable _processes;
     private readonly Func<IProcFs> _procFs;
     private readonly TimeProvider _time;
+    private readonly IKernelSessions _kernelSessions;
 
     public TraceCollector()
         : this(new NetCoreDiagnostics(), new ProcessLauncher(), new SystemProcessTable(), static () => new LinuxProcFs(), TimeProvider.System)
     {
     }
 
-    internal TraceCollector(IDiagnostics diagnostics, IProcessLauncher launcher, IProcessTable processes, Func<IProcFs> procFs, TimeProvider time)
+    internal TraceCollector(IDiagnostics diagnostics, IProcessLauncher launcher, IProcessTable processes, Func<IProcFs> procFs, TimeProvider time, IKernelSessions? kernelSessions = null)
     {
+        _kernelSessions = kernelSessions ?? new TraceEventKernelSessions();
         _diagnostics = diagnostics;
         _launcher = launcher;
         _processes = processes;
         _procFs = procFs;
         _time = time;
     }
-
-    /// <summary>Is a census possible here? (Linux only: it reads /proc.)</summary>
-    public static bool CensusSupported => OperatingSystem.IsLinux();
 
     /// <summary>Records until <paramref name="stop"/>, the duration, or the target's exit; then stops the session with rundown.</summary>
     /// <param name="stop">A normal stop: the session is stopped and the rundown awaited.</param>
@@ -66,6 +66,7 @@ public sealed class TraceCollector
         private readonly TraceCopier _copier = new();
         private CollectOutputs? _outputs;
         private ICensusCapture? _census;
+        private EtwKernelRecorder? _kernel;
         private LaunchedChild? _child;
         private ITraceSession? _session;
         private long _startTimestamp;
@@ -83,6 +84,7 @@ public sealed class TraceCollector
             _child?.Dispose();
             _session?.Dispose();
             _census?.Dispose();
+            _kernel?.Dispose();
             _outputs?.Dispose();
         }
 
@@ -152,16 +154,19 @@ public sealed class TraceCollector
         {
             var defaultName = ProcessNames.DefaultTraceFileName(_name, owner._time.GetLocalNow().DateTime);
             var path = CollectOutputs.ResolveTracePath(options.OutputPath, options.WorkingDirectory ?? Environment.CurrentDirectory, defaultName);
-            var census = options.CensusOrDefault.Enabled;
-            if (census && !CensusSupported)
+            // The OS thread evidence seam: the /proc census on Linux, the kernel's ETW session on Windows (elevated).
+            var choice = OsThreadEvidence.Choose(options.CensusOrDefault.Enabled, OperatingSystem.IsLinux(), OperatingSystem.IsWindows(), owner._kernelSessions.IsElevated);
+            if (choice.Kind == OsThreadRecorderKind.WindowsKernel)
             {
-                census = false;
-                Notice(OperatingSystem.IsWindows()
-                    ? "no thread census on Windows (ETW is the way there; not implemented yet): thread exits and native threads will be missing."
-                    : "no thread census on this OS (it reads /proc, which only Linux has): thread exits and native threads will be missing.");
+                _kernel = new EtwKernelRecorder(owner._kernelSessions, path);
+                Notice($"the kernel's thread events go to {_kernel.OutputPath} (read it with: trace-threads analyze {Path.GetFileName(_kernel.OutputPath)} -p PID).");
+            }
+            else if (choice.Missing is { } missing)
+            {
+                Notice(missing);
             }
 
-            _outputs = CollectOutputs.Open(path, census);
+            _outputs = CollectOutputs.Open(path, choice.Kind == OsThreadRecorderKind.LinuxCensus);
         }
 
         private LaunchedChild StartChild(string socket)
@@ -276,11 +281,11 @@ public sealed class TraceCollector
             if (_child is not null && reason is StopReason.TargetExited)
             {
                 child = await _child.AwaitExitAsync(abort);
-                _census?.Stop();
+                StopOsThreads();
             }
             else
             {
-                _census?.Stop();
+                StopOsThreads();
                 if (_child is not null)
                 {
                     child = await _child.EndAsync(reason, abort);
@@ -290,6 +295,12 @@ public sealed class TraceCollector
             await statusCts.CancelAsync();
             await status;
             return Finish(reason, outcome, child);
+        }
+
+        private void StopOsThreads()
+        {
+            _kernel?.Stop();
+            _census?.Stop();
         }
 
         private void AdoptRuntimePid()
@@ -313,6 +324,11 @@ public sealed class TraceCollector
 
         private void StartCensus(DateTime startUtc, string? commandLine)
         {
+            if (_kernel?.Start() is { } kernelProblem)
+            {
+                Notice(kernelProblem);
+            }
+
             if (Outputs.TakeCensusStream() is not { } output)
             {
                 return;

@@ -303,7 +303,8 @@ internal sealed class SealedTrace
 
         if (f.KernelStartMs is not null || f.KernelExistedAtStart)
         {
-            list.Add(new CreationSighting(CreationSource.Kernel, f.KernelStartMs, f.KernelCreatorTid, AlreadyRunning: f.KernelExistedAtStart)
+            // Frames: the creating thread's whole stack at Thread/Start (kernel, native modules, methods), resolved by the .etl reader.
+            list.Add(new CreationSighting(CreationSource.Kernel, f.KernelStartMs, f.KernelCreatorTid, f.KernelCreationFrames, AlreadyRunning: f.KernelExistedAtStart)
             {
                 CreatorPid = f.KernelCreatorPid,
             });

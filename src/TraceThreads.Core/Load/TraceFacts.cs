@@ -73,6 +73,8 @@ internal sealed class ThreadFacts(int osThreadId)
     public string? StartModule;
     /// <summary>The StackWalk of Thread/Start, leaf first, kernel and user parts (user part also in <see cref="CreationStack"/>).</summary>
     public ulong[]? KernelCreationStack;
+    /// <summary><see cref="KernelCreationStack"/> resolved by the reader: methods by name, the rest as module+0xoffset (kernel modules too), leaf first.</summary>
+    public IReadOnlyList<string>? KernelCreationFrames;
 
     // From the OS census.
     public bool InCensus;

@@ -44,6 +44,32 @@ public class EtlReportTests
         Assert.Equal(zipped.Threads.Select(t => (t.OsThreadId, t.Role, t.CreatedAtMs, t.ExitedAtMs)), bare.Threads.Select(t => (t.OsThreadId, t.Role, t.CreatedAtMs, t.ExitedAtMs)));
     }
 
+    /// <summary>
+    /// net.4.5.2.x64 was recorded by PerfView with kernel stacks on thread start, cached as stack keys (2,061 kernel and
+    /// 7,046 user references, 2,921 definitions). The baselines list no StackWalk event (TraceLog folds stacks into the
+    /// events), so what can be checked is the stacks' shape: each Test.x64 creation runs from the kernel (ntoskrnl)
+    /// through ntdll's NtCreateThreadEx, KernelBase and kernel32's CreateThread into clr, every frame inside a loaded
+    /// image, and the finalizer's creation goes back to the process's start (kernel32's BaseThreadInitThunk, ntdll).
+    /// </summary>
+    [EnvFact(Needs.ExternalTraces)]
+    public void Stack_keys_of_a_real_file_resolve_to_the_create_thread_path()
+    {
+        var r = Analyze("net.4.5.2.x64.etl.zip", 3676);
+        foreach (var tid in new[] { 3656, 3660, 3864 })
+        {
+            var stack = r.Threads.Single(t => t.OsThreadId == tid).Creator!.Stack;
+            var modules = stack.Select(f => f[..f.IndexOf("+0x", StringComparison.Ordinal)].ToLowerInvariant()).ToList();
+            Assert.Equal("ntoskrnl.exe", modules[0]);
+            var user = modules.SkipWhile(m => m == "ntoskrnl.exe").ToList();
+            Assert.Equal("ntdll.dll", user[0]);
+            Assert.InRange(user.IndexOf("kernelbase.dll"), 1, user.IndexOf("clr.dll") - 1);
+            Assert.Equal(["kernel32.dll", "ntdll.dll"], user.TakeLast(2));
+        }
+
+        var finalizer = r.Threads.Single(t => t.OsThreadId == 3656);
+        Assert.Null(finalizer.Creator!.Site); // the runtime made it while starting: only OS, clr and the shim on the stack
+    }
+
     [EnvFact(Needs.ExternalTraces)]
     public void A_framework_app_started_during_the_trace_has_kernel_creators_exits_and_start_modules()
     {

@@ -4,19 +4,47 @@ using TraceThreads.Load;
 
 namespace TraceThreads.Tests.Etl;
 
+/// <summary>The clock the log-file header names (ClockType) and timestamps count in.</summary>
+public enum EtlClock
+{
+    /// <summary>1: QueryPerformanceCounter; for <see cref="SlowQpc"/> at 2,343,750 Hz (a common QPC rate), else 10 MHz.</summary>
+    Qpc = 1,
+
+    /// <summary>2: system time, 100 ns units (the header's PerfFreq says something else, to prove it is not used).</summary>
+    SystemTime = 2,
+
+    /// <summary>3: the CPU cycle counter, at the header's CPUSpeed (3,000 MHz).</summary>
+    CpuCycles = 3,
+
+    /// <summary>QueryPerformanceCounter (ClockType 1) at 2,343,750 Hz.</summary>
+    SlowQpc = 4,
+}
+
 /// <summary>
 /// Test-only: builds a synthetic .etl event by event, in the layout Windows writes (buffers per processor, a
 /// log-file header first, system headers for kernel events, EVENT_HEADER with extended data for the runtime's), so
 /// the real reader can be tested end to end on Windows input this machine cannot record. Times are milliseconds from
-/// the trace start; the clock is QPC at 10 MHz. Layouts follow EtlLayout and KernelPayloads.
+/// the trace start, counted in the clock the header names (QPC, system time or CPU cycles); kernel events carry
+/// 32- or 64-bit pointers as the header says (the runtime's events are always a 64-bit process's). Layouts follow
+/// EtlLayout and KernelPayloads.
 /// </summary>
-internal sealed class EtlWriter(int bufferSize = 4096)
+internal sealed class EtlWriter(int bufferSize = 4096, int pointerSize = 8, EtlClock clock = EtlClock.Qpc)
 {
     private const long Origin = 1_000_000_000;
-    private const long Frequency = 10_000_000;
+    private const long QpcFrequency = 10_000_000;
+    private const int CpuSpeedMHz = 3000;
     private readonly SortedDictionary<int, List<(long Ts, byte[] Bytes)>> _cpus = [];
 
-    public static long Ticks(double ms) => Origin + (long)Math.Round(ms * (Frequency / 1000.0));
+    private long Frequency => clock == EtlClock.SlowQpc ? 2_343_750 : QpcFrequency;
+
+    private double TicksPerMs => clock switch
+    {
+        EtlClock.SystemTime => 10_000,
+        EtlClock.CpuCycles => CpuSpeedMHz * 1000.0,
+        _ => Frequency / 1000.0,
+    };
+
+    public long Ticks(double ms) => Origin + (long)Math.Round(ms * TicksPerMs);
 
     public EtlWriter Add(int cpu, long timestamp, byte[] eventBytes)
     {
@@ -33,8 +61,8 @@ internal sealed class EtlWriter(int bufferSize = 4096)
 
     public EtlWriter ProcessStart(double ms, int pid, int parentPid, string image, string commandLine = "", byte opcode = 1, int cpu = 0)
     {
-        var p = new Payload();
-        p.U64(0xFFFF_FA80_0000_0000UL + (ulong)pid).U32(pid).U32(parentPid).U32(1).U32(259).U64(0x1000).U32(0);
+        var p = NewPayload();
+        p.Ptr(KernelObject + (ulong)pid).U32(pid).U32(parentPid).U32(1).U32(259).Ptr(0x1000).U32(0);
         p.U32(0); // no SID
         p.Ansi(image).Utf16(commandLine).Utf16(string.Empty).Utf16(string.Empty);
         return Add(cpu, Ticks(ms), System(3, opcode, 4, pid, -1, Ticks(ms), p.ToArray()));
@@ -42,10 +70,10 @@ internal sealed class EtlWriter(int bufferSize = 4096)
 
     public EtlWriter ThreadStart(double ms, int pid, int tid, int creatorPid, int creatorTid, ulong win32Start, string? name = null, byte opcode = 1, int cpu = 0)
     {
-        var p = new Payload();
+        var p = NewPayload();
         p.U32(pid).U32(tid);
-        p.U64(0xFFFF_F880_0000_0000UL).U64(0xFFFF_F880_0000_0000UL - 0x6000).U64(0x0000_0090_0000_0000UL).U64(0x0000_0090_0000_0000UL - 0x5000);
-        p.U64(0xFF).U64(win32Start).U64(0x7FF0_0000_0000UL).U32(0).U8(8).U8(5).U8(2).U8(0);
+        p.Ptr(KernelObject + 0x6000).Ptr(KernelObject).Ptr(0x0090_0000).Ptr(0x0090_0000 - 0x5000);
+        p.Ptr(0xFF).Ptr(win32Start).Ptr(0x7FF0_0000).U32(0).U8(8).U8(5).U8(2).U8(0);
         p.Utf16(name ?? string.Empty);
         return Add(cpu, Ticks(ms), System(5, opcode, 4, creatorPid, creatorTid, Ticks(ms), p.ToArray()));
     }
@@ -63,21 +91,44 @@ internal sealed class EtlWriter(int bufferSize = 4096)
     /// <summary>Image/Load: logged under the process group, type 10 (as Windows does).</summary>
     public EtlWriter ImageLoad(double ms, int pid, int tid, ulong imageBase, ulong size, string path, int cpu = 0)
     {
-        var p = new Payload();
-        p.U64(imageBase).U64(size).U32(pid).U32(0).U32(0).U32(0).U64(imageBase).U32(0).U32(0).U32(0).U32(0).Utf16(path);
+        var p = NewPayload();
+        p.Ptr(imageBase).Ptr(size).U32(pid).U32(0).U32(0).U32(0).Ptr(imageBase).U32(0).U32(0).U32(0).U32(0).Utf16(path);
         return Add(cpu, Ticks(ms), System(3, 10, 3, pid, tid, Ticks(ms), p.ToArray()));
     }
 
-    /// <summary>StackWalk/Stack for the event at <paramref name="eventMs"/> on <paramref name="tid"/>, leaf first.</summary>
-    public EtlWriter StackWalk(double eventMs, int pid, int tid, ulong[] frames, int cpu = 0)
+    /// <summary>
+    /// StackWalk/Stack for the event at <paramref name="eventMs"/> on <paramref name="tid"/>, leaf first, logged at
+    /// <paramref name="atMs"/> (default: with the event). A perfinfo header, as Windows writes StackWalk events.
+    /// </summary>
+    public EtlWriter StackWalk(double eventMs, int pid, int tid, ulong[] frames, int cpu = 0, double? atMs = null)
     {
-        var p = new Payload().I64(Ticks(eventMs)).U32(pid).U32(tid);
+        var p = NewPayload().I64(Ticks(eventMs)).U32(pid).U32(tid);
         foreach (var f in frames)
         {
-            p.U64(f);
+            p.Ptr(f);
         }
 
-        return Add(cpu, Ticks(eventMs), System(24, 32, 2, pid, tid, Ticks(eventMs), p.ToArray()));
+        var at = Ticks(atMs ?? eventMs);
+        return Add(cpu, at, PerfInfo(24, 32, 2, at, p.ToArray()));
+    }
+
+    /// <summary>StackWalk/KeyKernel (37) or KeyUser (38): the event at <paramref name="eventMs"/> on <paramref name="tid"/> has the stack of <paramref name="key"/>.</summary>
+    public EtlWriter StackKeyReference(double eventMs, int pid, int tid, ulong key, bool user, int cpu = 0, double? atMs = null)
+    {
+        var at = Ticks(atMs ?? eventMs);
+        return Add(cpu, at, PerfInfo(24, (byte)(user ? 38 : 37), 2, at, NewPayload().I64(Ticks(eventMs)).U32(pid).U32(tid).Ptr(key).ToArray()));
+    }
+
+    /// <summary>StackWalk/KeyDelete (35) or KeyRundown (36): the frames of <paramref name="key"/>, leaf first.</summary>
+    public EtlWriter StackKeyDefinition(double ms, ulong key, ulong[] frames, bool rundown = true, int cpu = 0)
+    {
+        var p = NewPayload().Ptr(key);
+        foreach (var f in frames)
+        {
+            p.Ptr(f);
+        }
+
+        return Add(cpu, Ticks(ms), PerfInfo(24, (byte)(rundown ? 36 : 35), 2, Ticks(ms), p.ToArray()));
     }
 
     // ---- runtime events (EVENT_HEADER, 64-bit) ----
@@ -104,11 +155,16 @@ internal sealed class EtlWriter(int bufferSize = 4096)
 
     // ---- headers ----
 
-    private static byte[] System(byte group, byte opcode, ushort version, int pid, int tid, long ts, byte[] payload)
+    /// <summary>A kernel object's address (process key, stack base): in the kernel's half for either pointer size.</summary>
+    private ulong KernelObject => pointerSize == 4 ? 0x8600_0000UL : 0xFFFF_FA80_0000_0000UL;
+
+    private Payload NewPayload() => new(pointerSize);
+
+    private byte[] System(byte group, byte opcode, ushort version, int pid, int tid, long ts, byte[] payload)
     {
         var e = new byte[32 + payload.Length];
         BinaryPrimitives.WriteUInt16LittleEndian(e, version);
-        e[2] = 2; // system64
+        e[2] = (byte)(pointerSize == 4 ? 1 : 2); // system header, 32- or 64-bit
         e[3] = 0xC0;
         BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(4), (ushort)e.Length);
         e[6] = opcode;
@@ -117,6 +173,21 @@ internal sealed class EtlWriter(int bufferSize = 4096)
         BinaryPrimitives.WriteInt32LittleEndian(e.AsSpan(12), pid);
         BinaryPrimitives.WriteInt64LittleEndian(e.AsSpan(16), ts);
         payload.CopyTo(e, 32);
+        return e;
+    }
+
+    /// <summary>PERFINFO_TRACE_HEADER (16 bytes, 64-bit): version, type 17, marker, size, opcode, group, timestamp; no process or thread.</summary>
+    private byte[] PerfInfo(byte group, byte opcode, ushort version, long ts, byte[] payload)
+    {
+        var e = new byte[16 + payload.Length];
+        BinaryPrimitives.WriteUInt16LittleEndian(e, version);
+        e[2] = (byte)(pointerSize == 4 ? 16 : 17);
+        e[3] = 0xC0;
+        BinaryPrimitives.WriteUInt16LittleEndian(e.AsSpan(4), (ushort)e.Length);
+        e[6] = opcode;
+        e[7] = group;
+        BinaryPrimitives.WriteInt64LittleEndian(e.AsSpan(8), ts);
+        payload.CopyTo(e, 16);
         return e;
     }
 
@@ -159,20 +230,18 @@ internal sealed class EtlWriter(int bufferSize = 4096)
     /// <summary>The whole file: the header buffer (log-file header), then each processor's buffers.</summary>
     public byte[] Build()
     {
-        using var file = new MemoryStream();
-        var sequence = 0L;
-        WriteBuffer(file, 0, [LogFileHeader()], sequence++, bufferType: 4);
+        // Each processor's events, in time order, packed into buffers; the header counts them all (BuffersWritten).
+        var buffers = new List<(int Cpu, List<byte[]> Events)>();
         foreach (var (cpu, events) in _cpus)
         {
-            var ordered = events.OrderBy(e => e.Ts).Select(e => e.Bytes).ToList();
             var batch = new List<byte[]>();
             var used = 72;
-            foreach (var ev in ordered)
+            foreach (var ev in events.OrderBy(e => e.Ts).Select(e => e.Bytes))
             {
                 var size = (ev.Length + 7) & ~7;
                 if (used + size > bufferSize && batch.Count > 0)
                 {
-                    WriteBuffer(file, cpu, batch, sequence++, bufferType: 0);
+                    buffers.Add((cpu, batch));
                     batch = [];
                     used = 72;
                 }
@@ -183,11 +252,31 @@ internal sealed class EtlWriter(int bufferSize = 4096)
 
             if (batch.Count > 0)
             {
-                WriteBuffer(file, cpu, batch, sequence++, bufferType: 0);
+                buffers.Add((cpu, batch));
             }
         }
 
+        using var file = new MemoryStream();
+        var sequence = 0L;
+        WriteBuffer(file, 0, [LogFileHeader(1 + buffers.Count)], sequence++, bufferType: 4);
+        foreach (var (cpu, events) in buffers)
+        {
+            WriteBuffer(file, cpu, events, sequence++, bufferType: 0);
+        }
+
         return file.ToArray();
+    }
+
+    /// <summary>Where each buffer starts in <see cref="Build"/>'s output (the first is the header buffer, at 0).</summary>
+    public static List<int> BufferOffsets(byte[] file)
+    {
+        var offsets = new List<int>();
+        for (var at = 0; at + 72 <= file.Length; at += BinaryPrimitives.ReadInt32LittleEndian(file.AsSpan(at)))
+        {
+            offsets.Add(at);
+        }
+
+        return offsets;
     }
 
     public string Save(string path)
@@ -220,21 +309,24 @@ internal sealed class EtlWriter(int bufferSize = 4096)
     }
 
     /// <summary>TRACE_LOGFILE_HEADER for a 64-bit, 10 MHz QPC trace started 2026-01-01.</summary>
-    private byte[] LogFileHeader()
+    private byte[] LogFileHeader(int buffersWritten)
     {
-        var p = new Payload();
+        var p = NewPayload();
         p.U32((uint)bufferSize).U32(0x0A00_0005).U32(19045).U32((uint)Math.Max(1, _cpus.Count)).I64(0).U32(156250).U32(0).U32(0x0001)
-            .U32(0).U32(1).U32(8).U32(0).U32(3000).U64(0).U64(0);
+            .U32(buffersWritten).U32(1).U32(pointerSize).U32(0).U32(CpuSpeedMHz).Ptr(0).Ptr(0);
         p.Zero(176);
         var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc).ToFileTimeUtc();
-        p.I64(start - 10_000_000).I64(Frequency).I64(start).U32(1).U32(0).Utf16("trace-threads test").Utf16("synthetic.etl");
+        p.I64(start - 10_000_000).I64(clock == EtlClock.Qpc ? Frequency : 2_343_750).I64(start).U32(clock == EtlClock.SlowQpc ? 1 : (uint)clock).U32(0).Utf16("trace-threads test").Utf16("synthetic.etl");
         return System(0, 0, 2, 1000, 1001, Origin, p.ToArray());
     }
 
     /// <summary>Little-endian payload builder.</summary>
-    internal sealed class Payload
+    internal sealed class Payload(int pointerSize = 8)
     {
         private readonly List<byte> _s = [];
+
+        /// <summary>A pointer-sized field (4 or 8 bytes, as the trace's pointer size).</summary>
+        public Payload Ptr(ulong v) => pointerSize == 4 ? U32((uint)v) : U64(v);
 
         public Payload U8(byte v)
         {

@@ -65,7 +65,8 @@ internal sealed class EtlFile : IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    private readonly record struct BufferRef(long Offset, int Size, int SavedOffset, int Processor, long Sequence, ushort Flags, int Index);
+    /// <summary>One buffer's place in the file; <paramref name="Cut"/>: the file ends inside it (only its first Size bytes exist).</summary>
+    private readonly record struct BufferRef(long Offset, int Size, int SavedOffset, int Processor, long Sequence, ushort Flags, int Index, bool Cut = false);
 
     private void ScanBuffers()
     {
@@ -111,7 +112,7 @@ internal sealed class EtlFile : IDisposable
             }
 
             _buffers.Add(new BufferRef(offset, available, (int)saved, processor,
-                BinaryPrimitives.ReadInt64LittleEndian(header[EtlLayout.SequenceOffset..]), flags, _buffers.Count));
+                BinaryPrimitives.ReadInt64LittleEndian(header[EtlLayout.SequenceOffset..]), flags, _buffers.Count, Cut: available < size));
             offset += size;
         }
 
@@ -135,12 +136,18 @@ internal sealed class EtlFile : IDisposable
         var data = new byte[Math.Max(first.Size, EtlLayout.BufferHeaderSize)];
         var length = LoadBuffer(first, data);
         var e = data.AsSpan(EtlLayout.BufferHeaderSize, Math.Max(0, length - EtlLayout.BufferHeaderSize));
+        var size = e.Length >= 6 ? BinaryPrimitives.ReadUInt16LittleEndian(e[4..]) : EtlLayout.SystemHeaderSize;
+        if (first.Cut && e.Length < size)
+        {
+            // Recognised as an .etl by its first bytes, but the file ends before its first event does: nothing to read.
+            throw new InvalidDataException($"it is cut short after {_length:N0} bytes, inside its log-file header (the first event), so nothing in it can be read");
+        }
+
         if (e.Length < EtlLayout.SystemHeaderSize || e[7] != EtlLayout.GroupHeader || e[6] != 0)
         {
             throw new InvalidDataException("the first buffer does not start with the log-file header");
         }
 
-        var size = BinaryPrimitives.ReadUInt16LittleEndian(e[4..]);
         Origin = BinaryPrimitives.ReadInt64LittleEndian(e[16..]);
         var p = e.Slice(EtlLayout.SystemHeaderSize, Math.Clamp(size - EtlLayout.SystemHeaderSize, 0, e.Length - EtlLayout.SystemHeaderSize));
         if (p.Length < 56)
@@ -228,11 +235,14 @@ internal sealed class EtlFile : IDisposable
                 return EtlLayout.BufferHeaderSize;
             }
 
-            var written = Xpress.Decompress(compressed.AsSpan(EtlLayout.BufferHeaderSize, n - EtlLayout.BufferHeaderSize), data.AsSpan(EtlLayout.BufferHeaderSize, expected));
-            if (written < 0)
+            // A buffer the file's end cuts through decompresses up to the cut: the events before it are whole.
+            if (!Xpress.Decompress(compressed.AsSpan(EtlLayout.BufferHeaderSize, n - EtlLayout.BufferHeaderSize), data.AsSpan(EtlLayout.BufferHeaderSize, expected), out var written))
             {
-                Stats.CorruptBuffers++;
-                return EtlLayout.BufferHeaderSize;
+                if (!b.Cut)
+                {
+                    Stats.CorruptBuffers++;
+                    return EtlLayout.BufferHeaderSize;
+                }
             }
 
             return EtlLayout.BufferHeaderSize + written;
@@ -249,6 +259,7 @@ internal sealed class EtlFile : IDisposable
         public readonly int Processor = processor;
         public readonly List<BufferRef> Buffers = buffers;
         public int NextBuffer;
+        public bool CurrentCut;
         public byte[] Data = [];
         public int Length;
         public int Position;
@@ -319,9 +330,13 @@ internal sealed class EtlFile : IDisposable
                         continue;
                     }
 
-                    Stats.CorruptBuffers++;
+                    // An event running past the end of a buffer the file's end cuts through is the cut, not damage.
+                    if (!s.CurrentCut)
+                    {
+                        Stats.CorruptBuffers++;
+                    }
                 }
-                else if (marker != 0xFFFFFFFF && marker != 0)
+                else if (marker != 0xFFFFFFFF && marker != 0 && !s.CurrentCut)
                 {
                     Stats.CorruptBuffers++;
                 }
@@ -342,6 +357,7 @@ internal sealed class EtlFile : IDisposable
 
             s.Length = LoadBuffer(b, s.Data);
             s.Position = EtlLayout.BufferHeaderSize;
+            s.CurrentCut = b.Cut;
         }
     }
 

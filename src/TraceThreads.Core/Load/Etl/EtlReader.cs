@@ -15,11 +15,16 @@ internal sealed class EtlReader : IEtlEventSink
     private const int MaxStackFrames = 256;
 
     private readonly Dictionary<int, ProcessState> _processes = [];
-    private readonly Dictionary<(long Timestamp, int ThreadId), ThreadFacts> _awaitingStack = [];
+    private readonly Dictionary<(long Timestamp, int ThreadId), CreationStack> _awaitingStack = [];
+    /// <summary>Creations whose kernel part is in and whose user part the creating thread logs when it leaves the kernel.</summary>
+    private readonly Dictionary<int, List<CreationStack>> _inKernel = [];
+    /// <summary>Stack-key references still waiting for their key's definition, by key.</summary>
+    private readonly Dictionary<ulong, List<(CreationStack Stack, bool User)>> _keyReferences = [];
+    private readonly Dictionary<ulong, ulong[]> _createdKeys = [];
+    private int _pointerSize = 8;
     private readonly Dictionary<(int Pid, ulong Base), string> _imageIdNames = [];
     private readonly List<ImageRange> _kernelImages = [];
     private double _lastMs;
-    private long _stackKeyEvents;
     private readonly List<(int Pid, int Tid, double AtMs)> _ioThreadCreates = [];
 
     private sealed class ProcessState(int pid)
@@ -45,6 +50,20 @@ internal sealed class EtlReader : IEtlEventSink
 
     private sealed record ImageRange(ulong Base, ulong Size, string Name);
 
+    /// <summary>
+    /// The stack of one Thread/Start (the creating thread's, at the creation), put together from the StackWalk events
+    /// that name the same event (its timestamp and thread): the kernel part and the user part, each logged as frames or
+    /// as a stack key. The user part may come later, once for every event the thread logged while in the kernel.
+    /// </summary>
+    private sealed class CreationStack(ThreadFacts target)
+    {
+        public readonly ThreadFacts Target = target;
+        public ulong[]? Kernel;
+        public ulong[]? User;
+        /// <summary>A key was referenced for a part whose definition has not come (yet).</summary>
+        public int UnresolvedKeys;
+    }
+
     public static TraceFacts Read(TraceReadRequest request, CancellationToken cancellationToken)
     {
         EtlFile file;
@@ -59,7 +78,7 @@ internal sealed class EtlReader : IEtlEventSink
 
         using (file)
         {
-            var reader = new EtlReader();
+            var reader = new EtlReader { _pointerSize = file.Header.PointerSize };
             file.Read(reader, cancellationToken, request.Progress);
             return reader.Finish(file, request);
         }
@@ -174,7 +193,7 @@ internal sealed class EtlReader : IEtlEventSink
                 t.KernelCreatorPid = e.ProcessId >= 0 ? e.ProcessId : null;
                 if (e.ThreadId > 0)
                 {
-                    _awaitingStack[(e.Timestamp, e.ThreadId)] = t;
+                    _awaitingStack[(e.Timestamp, e.ThreadId)] = new CreationStack(t);
                 }
 
                 break;
@@ -266,19 +285,149 @@ internal sealed class EtlReader : IEtlEventSink
         return slash < 0 ? path : path[(slash + 1)..];
     }
 
+    /// <summary>
+    /// StackWalk events, joined to the Thread/Start they describe by its timestamp and thread (the way TraceEvent's
+    /// TraceLog joins them). A stack that ends in the kernel is the kernel part; the user part follows when the thread
+    /// returns to user mode, as a stack that starts in user mode, and it belongs to every event the thread logged while
+    /// it was in the kernel. Stack keys are resolved when their definition comes (after the references).
+    /// </summary>
     private void OnStack(in EtlEvent e)
     {
-        if (e.Opcode != KernelPayloads.StackWalkStack)
+        switch (e.Opcode)
         {
-            // Stack keys (types 37/38 and their rundowns): WPR's stack caching, which this reader does not resolve.
-            _stackKeyEvents++;
+            case KernelPayloads.StackWalkStack:
+            {
+                var s = KernelPayloads.Stack(e, MaxStackFrames);
+                if (s.Frames.Length == 0)
+                {
+                    return;
+                }
+
+                var pointerSize = e.PointerSize;
+                var startsInUser = !IsKernelAddress(s.Frames[0], pointerSize);
+                var endsInKernel = IsKernelAddress(s.Frames[^1], pointerSize);
+                _awaitingStack.TryGetValue((s.EventTimestamp, s.ThreadId), out var stack);
+                if (startsInUser)
+                {
+                    LeftKernel(s.ThreadId, stack, c => c.User ??= s.Frames);
+                }
+                else if (stack is not null)
+                {
+                    var split = Array.FindIndex(s.Frames, a => !IsKernelAddress(a, pointerSize));
+                    stack.Kernel ??= endsInKernel ? s.Frames : s.Frames[..split];
+                    if (endsInKernel)
+                    {
+                        EnteredKernel(s.ThreadId, stack);
+                    }
+                    else
+                    {
+                        stack.User ??= s.Frames[split..];
+                    }
+                }
+
+                return;
+            }
+
+            case KernelPayloads.StackWalkKeyKernel or KernelPayloads.StackWalkKeyUser:
+            {
+                var r = KernelPayloads.StackKeyReference(e);
+                _awaitingStack.TryGetValue((r.EventTimestamp, r.ThreadId), out var stack);
+                if (e.Opcode == KernelPayloads.StackWalkKeyUser)
+                {
+                    LeftKernel(r.ThreadId, stack, c => Reference(r.Key, c, user: true));
+                }
+                else if (stack is not null)
+                {
+                    Reference(r.Key, stack, user: false);
+                    EnteredKernel(r.ThreadId, stack);
+                }
+
+                return;
+            }
+
+            case KernelPayloads.StackWalkKeyCreate or KernelPayloads.StackWalkKeyDelete or KernelPayloads.StackWalkKeyRundown:
+            {
+                var (key, frames) = KernelPayloads.StackKeyDefinition(e, MaxStackFrames);
+                if (_keyReferences.Remove(key, out var waiting))
+                {
+                    foreach (var (stack, user) in waiting)
+                    {
+                        Define(stack, user, frames);
+                    }
+                }
+
+                // A created key may be referenced after its definition; deleted and rundown keys only before.
+                if (e.Opcode == KernelPayloads.StackWalkKeyCreate && _awaitingStack.Count > 0)
+                {
+                    _createdKeys[key] = frames;
+                }
+
+                return;
+            }
+        }
+    }
+
+    private void EnteredKernel(int threadId, CreationStack stack)
+    {
+        if (stack.User is null)
+        {
+            if (!_inKernel.TryGetValue(threadId, out var list))
+            {
+                _inKernel[threadId] = list = [];
+            }
+
+            list.Add(stack);
+        }
+    }
+
+    /// <summary>The thread's user part arrived: it completes its own event's stack and every one left waiting in the kernel.</summary>
+    private void LeftKernel(int threadId, CreationStack? own, Action<CreationStack> setUser)
+    {
+        if (own is not null)
+        {
+            setUser(own);
+        }
+
+        if (_inKernel.Remove(threadId, out var waiting))
+        {
+            foreach (var c in waiting.Where(c => c != own))
+            {
+                setUser(c);
+            }
+        }
+    }
+
+    private void Reference(ulong key, CreationStack stack, bool user)
+    {
+        if (_createdKeys.TryGetValue(key, out var frames))
+        {
+            Define(stack, user, frames);
             return;
         }
 
-        var s = KernelPayloads.Stack(e, MaxStackFrames);
-        if (_awaitingStack.Remove((s.EventTimestamp, s.ThreadId), out var t))
+        stack.UnresolvedKeys++;
+        if (!_keyReferences.TryGetValue(key, out var list))
         {
-            t.KernelCreationStack = s.Frames;
+            _keyReferences[key] = list = [];
+        }
+
+        list.Add((stack, user));
+    }
+
+    private static void Define(CreationStack stack, bool user, ulong[] frames)
+    {
+        if (stack.UnresolvedKeys > 0 && frames.Length > 0)
+        {
+            stack.UnresolvedKeys--;
+        }
+
+        if (user)
+        {
+            stack.User ??= frames;
+        }
+        else
+        {
+            stack.Kernel ??= frames;
         }
     }
 
@@ -309,7 +458,7 @@ internal sealed class EtlReader : IEtlEventSink
 
     private TraceFacts Finish(EtlFile file, TraceReadRequest request)
     {
-        var chosen = Choose(request);
+        var chosen = Choose(request, file.Stats.Truncated ? file.Stats.TruncatedWhy : null);
         var facts = chosen.Facts;
         var recorder = chosen.Runtime;
         recorder.Finish();
@@ -337,12 +486,13 @@ internal sealed class EtlReader : IEtlEventSink
             warnings.Add($"{file.Stats.UnknownHeaderEvents:N0} events had a header kind this reader does not decode (WPP messages and the like) and were skipped.");
         }
 
-        if (_stackKeyEvents > 0)
+        var undefined = _awaitingStack.Values.Count(c => c.UnresolvedKeys > 0 && c.Target.KernelCreatorPid == chosen.Pid);
+        if (undefined > 0)
         {
-            warnings.Add($"{_stackKeyEvents:N0} stack-key events (the kernel's stack caching) were not resolved, so stacks recorded that way (creation stacks included) are missing.");
+            warnings.Add($"{undefined:N0} creation stacks refer to stack keys (the kernel's stack caching) that the file never defines (the definitions come last, at the end of the recording): those stacks are incomplete.");
         }
 
-        if (!facts.HasKernelThreadEvents)
+        if (!facts.HasKernelThreadEvents && !(file.Stats.Truncated && chosen.Pid == 0))
         {
             warnings.Add("the trace has no kernel thread events: creators, start addresses and exits are unknown (record the kernel's Thread and Process events, see README).");
         }
@@ -356,7 +506,7 @@ internal sealed class EtlReader : IEtlEventSink
         {
             Path = request.DisplayPath,
             Format = "etl",
-            ProcessId = chosen.Pid,
+            ProcessId = chosen.Pid > 0 ? chosen.Pid : request.ProcessId,
             ProcessName = chosen.ImageFileName is null ? null : chosen.Name,
             CommandLine = chosen.CommandLine,
             RuntimeVersion = recorder.RuntimeVersion,
@@ -411,6 +561,14 @@ internal sealed class EtlReader : IEtlEventSink
     private void Seal(ProcessState p)
     {
         JoinIoThreadCreations(p);
+        foreach (var c in _awaitingStack.Values)
+        {
+            if (c.Kernel is not null || c.User is not null)
+            {
+                c.Target.KernelCreationStack ??= [.. c.Kernel ?? [], .. c.User ?? []];
+            }
+        }
+
         var images = p.Images.Concat(_kernelImages).OrderBy(i => i.Base).ToArray();
         foreach (var t in p.Facts.Threads.Values)
         {
@@ -427,12 +585,35 @@ internal sealed class EtlReader : IEtlEventSink
             {
                 t.CreatingAtMs ??= at;
                 t.CreatorOsThreadId ??= t.KernelCreatorTid;
-                if (t.CreationStack is null && t.KernelCreationStack is { } stack)
+                if (t.KernelCreationStack is { } stack)
                 {
-                    t.CreationStack = [.. stack.Where(a => !IsKernelAddress(a, 8) && (a >> 32 != 0 || a >= 0x10000))];
+                    // Managed frames by the runtime's method events, native ones by module+offset (kernel ones too).
+                    t.KernelCreationFrames = [.. stack.Select(a => p.Facts.Methods.Resolve(a) ?? Resolve(images, a))];
+                    t.CreationStack ??= ThreadStartStack(stack, p.Facts.Methods);
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The rules read a creation stack as Thread.Start's, as EventPipe's Thread/Creating gives it. The kernel's stack
+    /// is that only when managed code called Thread.Start: its first method (past P/Invoke stubs) is in
+    /// System.Threading.Thread (Thread.StartInternal on .NET Framework, Thread.StartCore on .NET Core). Threads the
+    /// runtime makes natively (the finalizer; .NET Framework's pool workers, requested by managed code through
+    /// ThreadPoolWorkQueue.EnsureThreadRequested, seen in net.4.5.2.x64) keep their stack for the report only.
+    /// </summary>
+    private ulong[]? ThreadStartStack(ulong[] stack, MethodMap methods)
+    {
+        var user = stack.Where(a => !IsKernelAddress(a, _pointerSize) && a >= 0x10000).ToArray();
+        foreach (var a in user)
+        {
+            if (methods.Resolve(a) is { } method && !method.StartsWith("dynamicClass.IL_STUB", StringComparison.Ordinal) && !method.StartsWith("ILStubClass.", StringComparison.Ordinal))
+            {
+                return method.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) ? user : null;
+            }
+        }
+
+        return null;
     }
 
     private static string Resolve(ImageRange[] images, ulong address)
@@ -457,22 +638,26 @@ internal sealed class EtlReader : IEtlEventSink
             : $"0x{address:x}";
     }
 
-    /// <summary>The process asked for, else the only one with .NET runtime events, else a table of candidates (exit 2).</summary>
-    private ProcessState Choose(TraceReadRequest request)
+    /// <summary>
+    /// The process asked for, else the only one with .NET runtime events, else a table of candidates (exit 2). In a file
+    /// cut short (<paramref name="cut"/> says where), a process that is asked for or looked for and not found may be in
+    /// the lost part: the answer is then an empty, partial report that says so, never "no such process".
+    /// </summary>
+    private ProcessState Choose(TraceReadRequest request, string? cut)
     {
         var candidates = _processes.Values.Where(p => p.Facts.Threads.Count > 0 || p.SeenByKernel).ToList();
         if (request.ProcessId is { } pid)
         {
-            return _processes.TryGetValue(pid, out var p) && candidates.Contains(p)
-                ? p
+            return _processes.TryGetValue(pid, out var p) && candidates.Contains(p) ? p
+                : cut is not null ? NothingBeforeTheCut($"process {pid}", candidates)
                 : throw Ambiguous(request, candidates, $"has no process {pid}");
         }
 
         if (request.ProcessName is { } name)
         {
             var matches = candidates.Where(p => NameMatches(p, name)).ToList();
-            return matches.Count == 1
-                ? matches[0]
+            return matches.Count == 1 ? matches[0]
+                : matches.Count == 0 && cut is not null ? NothingBeforeTheCut($"a process named '{name}'", candidates)
                 : throw Ambiguous(request, matches.Count == 0 ? candidates : matches, matches.Count == 0 ? $"has no process named '{name}'" : $"has {matches.Count} processes named '{name}'; choose one with -p PID");
         }
 
@@ -489,13 +674,23 @@ internal sealed class EtlReader : IEtlEventSink
 
         if (candidates.Count == 0)
         {
-            throw new TraceThreadsException(ExitCode.InvalidTrace,
-                $"'{request.DisplayPath}' holds no event from any process (no thread, process or runtime events): there is nothing to analyze.");
+            return cut is not null
+                ? NothingBeforeTheCut("any process", candidates)
+                : throw new TraceThreadsException(ExitCode.InvalidTrace,
+                    $"'{request.DisplayPath}' holds no event from any process (no thread, process or runtime events): there is nothing to analyze.");
         }
 
-        throw Ambiguous(request, candidates, dotnet.Count == 0
+        throw Ambiguous(request, candidates, (dotnet.Count == 0
             ? "has no process with .NET runtime events"
-            : $"has {dotnet.Count} processes with .NET runtime events");
+            : $"has {dotnet.Count} processes with .NET runtime events") + (cut is null ? string.Empty : $" in what was read before the file was cut short ({cut})"));
+    }
+
+    /// <summary>An empty process for a file cut before anything of the one asked for was read: the report is partial and says so.</summary>
+    private static ProcessState NothingBeforeTheCut(string what, List<ProcessState> candidates)
+    {
+        var p = new ProcessState(0);
+        p.Facts.Warnings.Add($"nothing of {what} was read before the cut{(candidates.Count == 0 ? string.Empty : $" ({candidates.Count:N0} other processes were)")}: it may have been in the part that was lost.");
+        return p;
     }
 
     private static bool NameMatches(ProcessState p, string name) =>

@@ -37,6 +37,17 @@ internal static class KernelPayloads
     public const byte ImageDcEnd = 4;
     public const byte StackWalkStack = 32;
 
+    // The kernel's stack caching (PerfView's /StackCompression, WPR's StackCaching): an event's stack is logged as a
+    // reference to a key (KeyKernel 37 for the kernel part, KeyUser 38 for the user part), and the key's frames are
+    // defined once, when the cache evicts it (KeyDelete 35) or at the end of the trace (KeyRundown 36). KeyCreate (34)
+    // is in the MOF but not seen logged. Opcodes from TraceEvent's KernelTraceEventParser (StackWalkStackKeyKernel 37,
+    // StackKeyUser 38) and Zhentar's "ETW Stack Caching" notes (definitions follow their references).
+    public const byte StackWalkKeyCreate = 34;
+    public const byte StackWalkKeyDelete = 35;
+    public const byte StackWalkKeyRundown = 36;
+    public const byte StackWalkKeyKernel = 37;
+    public const byte StackWalkKeyUser = 38;
+
     /// <summary>KernelTraceControl (xperf/PerfView's merge step): ImageID gives the original file name of an image.</summary>
     public static readonly Guid KernelTraceControlImageId = new("b3e675d7-2554-4f18-830b-2762732560de");
 
@@ -142,5 +153,27 @@ internal static class KernelPayloads
         }
 
         return (r.I64(0), (int)r.U32(8), (int)r.U32(12), frames);
+    }
+
+    /// <summary>StackWalk/KeyKernel, KeyUser (37, 38): EventTimeStamp i64, StackProcess u32, StackThread u32, StackKey (pointer).</summary>
+    public static (long EventTimestamp, int ProcessId, int ThreadId, ulong Key) StackKeyReference(in EtlEvent e)
+    {
+        var r = new PayloadReader(e.Payload, e.PointerSize);
+        return (r.I64(0), (int)r.U32(8), (int)r.U32(12), r.Pointer(16));
+    }
+
+    /// <summary>StackWalk/KeyCreate, KeyDelete, KeyRundown (34-36): StackKey (pointer), then the frames (pointers), leaf first.</summary>
+    public static (ulong Key, ulong[] Frames) StackKeyDefinition(in EtlEvent e, int maxFrames)
+    {
+        var r = new PayloadReader(e.Payload, e.PointerSize);
+        var p = e.PointerSize;
+        var count = Math.Clamp((r.Length - p) / p, 0, maxFrames);
+        var frames = new ulong[count];
+        for (var i = 0; i < count; i++)
+        {
+            frames[i] = r.Pointer(p + (i * p));
+        }
+
+        return (r.Pointer(0), frames);
     }
 }

@@ -8,7 +8,15 @@ namespace TraceThreads.Load.Etl;
 internal static class Xpress
 {
     /// <summary>Decompresses <paramref name="input"/> into <paramref name="output"/>; returns the bytes written, or -1 when the input is corrupt.</summary>
-    public static int Decompress(ReadOnlySpan<byte> input, Span<byte> output)
+    public static int Decompress(ReadOnlySpan<byte> input, Span<byte> output) =>
+        Decompress(input, output, out var written) ? written : -1;
+
+    /// <summary>
+    /// As <see cref="Decompress(ReadOnlySpan{byte}, Span{byte})"/>, but says how far it got when the input breaks off or
+    /// turns corrupt (<paramref name="written"/>): the bytes before that point are sound, which is what a buffer cut
+    /// short by the end of the file still holds.
+    /// </summary>
+    public static bool Decompress(ReadOnlySpan<byte> input, Span<byte> output, out int written)
     {
         uint flags = 0;
         var flagCount = 0;
@@ -21,7 +29,8 @@ internal static class Xpress
             {
                 if (inPos + 4 > input.Length)
                 {
-                    return outPos;
+                    written = outPos;
+                    return true;
                 }
 
                 flags = BitConverter.ToUInt32(input[inPos..]);
@@ -34,7 +43,8 @@ internal static class Xpress
             {
                 if (inPos >= input.Length || outPos >= output.Length)
                 {
-                    return outPos;
+                    written = outPos;
+                    return true;
                 }
 
                 output[outPos++] = input[inPos++];
@@ -43,12 +53,14 @@ internal static class Xpress
 
             if (inPos == input.Length)
             {
-                return outPos;
+                written = outPos;
+                return true;
             }
 
             if (inPos + 2 > input.Length)
             {
-                return -1;
+                written = outPos;
+                return false;
             }
 
             int matchBytes = BitConverter.ToUInt16(input[inPos..]);
@@ -61,7 +73,8 @@ internal static class Xpress
                 {
                     if (inPos >= input.Length)
                     {
-                        return -1;
+                        written = outPos;
+                        return false;
                     }
 
                     length = input[inPos] & 15;
@@ -77,7 +90,8 @@ internal static class Xpress
                 {
                     if (inPos >= input.Length)
                     {
-                        return -1;
+                        written = outPos;
+                        return false;
                     }
 
                     length = input[inPos++];
@@ -85,7 +99,8 @@ internal static class Xpress
                     {
                         if (inPos + 2 > input.Length)
                         {
-                            return -1;
+                            written = outPos;
+                            return false;
                         }
 
                         length = BitConverter.ToUInt16(input[inPos..]);
@@ -94,14 +109,16 @@ internal static class Xpress
                         {
                             if (inPos + 4 > input.Length)
                             {
-                                return -1;
+                                written = outPos;
+                                return false;
                             }
 
                             var wide = BitConverter.ToUInt32(input[inPos..]);
                             inPos += 4;
                             if (wide > int.MaxValue)
                             {
-                                return -1;
+                                written = outPos;
+                                return false;
                             }
 
                             length = (int)wide;
@@ -109,7 +126,8 @@ internal static class Xpress
 
                         if (length < 15 + 7)
                         {
-                            return -1;
+                            written = outPos;
+                            return false;
                         }
 
                         length -= 15 + 7;
@@ -124,7 +142,8 @@ internal static class Xpress
             length += 3;
             if (offset > outPos || (long)outPos + length > output.Length)
             {
-                return -1;
+                written = outPos;
+                return false;
             }
 
             // Overlapping copies are the point of LZ77 (a run repeats its own output), so copy byte by byte.
