@@ -66,11 +66,11 @@ if [ -n "$HOOK" ]; then
   for ((r = 1; r <= RUN_HOOK; r++)); do
     # plain, hooked, plain C11, hooked C11: each hooked round sits between the plain ones it is compared with.
     "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-plain.txt"
-    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-hooked.txt"
+    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-hooked.txt"
     "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-plain-thrd.txt"
-    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-hooked-thrd.txt"
+    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-hooked-thrd.txt"
     LD_PRELOAD=$PRELOAD "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-nolog.txt"
-    rm -f "$OUT/hook.jsonl"
+    rm -f "$OUT/hook.pthreads"
   done
   python3 - "$OUT" "$HOOK_N" "$HOOK_ROUNDS" <<'PY'
 import statistics, sys
