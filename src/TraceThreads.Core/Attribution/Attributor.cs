@@ -31,7 +31,7 @@ internal static class Attributor
         new UnexplainedRule(),
     ];
 
-    public static IReadOnlyList<ThreadLifetime> Attribute(TraceFacts trace)
+    public static IReadOnlyList<ThreadLifetime> Attribute(SealedTrace trace)
     {
         var result = new List<ThreadLifetime>(trace.Threads.Count);
         foreach (var facts in trace.Threads.Values.OrderBy(f => f.OsThreadId))
@@ -43,15 +43,22 @@ internal static class Attributor
             }
 
             var role = Decide(ctx.Evidence);
+            var creation = Creation(role, facts);
             var evidence = ctx.Evidence.ToList();
-            var exited = ExitTime(facts, trace, evidence);
+            if (ExitEvidence(facts.Exit) is { } exitEvidence)
+            {
+                evidence.Add(exitEvidence);
+            }
+
             result.Add(new ThreadLifetime
             {
                 OsThreadId = facts.OsThreadId,
                 ManagedThreadId = facts.ManagedThreadId,
-                Names = facts.CensusNames.ToList(),
-                CreatedAtMs = PredatesEverySession(role, facts) ? null : CreatedAt(facts),
-                ExitedAtMs = exited,
+                Names = facts.Names.ToList(),
+                CreatedAtMs = creation.AtMs,
+                CreationSource = CreationSources.Of(creation.Source),
+                CreationNote = creation.Why,
+                ExitedAtMs = facts.Exit?.AtMs,
                 FirstSeenMs = Min(facts.FirstEventMs, facts.CensusFirstSeenMs),
                 LastSeenMs = Max(facts.LastEventMs, facts.CensusLastSeenMs),
                 Creator = Creator(facts, ctx, role),
@@ -67,47 +74,35 @@ internal static class Attributor
     }
 
     /// <summary>
-    /// The earliest evidence of the thread's creation: Thread/Creating, the pthread_create log, the runtime's
-    /// ThreadCreated/Thread/Running, or the census's first sight of a thread that was not there at its first poll.
-    /// A thread the census found at its first poll, or that the trace only saw already running (no creation event of
-    /// any kind), was alive before the trace began: null, "before the trace", never the time of its first event.
+    /// The sealed creation, except that the main thread and the diagnostics server exist from the runtime's start-up,
+    /// before any session can connect: their ThreadCreated, when there is one, is when the runtime first gave them a
+    /// Thread object (the server on .NET Core 3.1/5 gets it only when it runs the stop's rundown), not their creation.
+    /// Only the pthread_create log (launch mode) and the Windows kernel (an .etl of a process started during the trace:
+    /// Thread/Start of its first thread, logged by the parent) see them made.
     /// </summary>
-    internal static double? CreatedAt(ThreadFacts f)
+    private static ThreadCreation Creation(string role, ThreadRecord f)
     {
-        double? earliest = null;
-        foreach (var candidate in new[] { f.CreatingAtMs, f.NativeCreatedAtMs, f.StartedAtMs, f.InCensus && !f.CensusInitial ? f.CensusFirstSeenMs : null })
+        if (role is not (Roles.Main or Roles.DiagnosticsServer) || f.SeenBy(CreationSource.NativeHook)?.AtMs is not null
+            || f.SeenBy(CreationSource.RuntimeEvent)?.AtMs is not null)
         {
-            if (candidate is { } c && (earliest is null || c < earliest))
-            {
-                earliest = c;
-            }
+            return f.Creation;
         }
 
-        // The census saw it at its first poll and nothing recorded its making: it predates the trace. (A runtime thread
-        // that only became known to the runtime mid-trace, e.g. the diagnostics server running rundown, is the same.)
-        if (f.InCensus && f.CensusInitial && f.CreatingAtMs is null && f.NativeCreatedAtMs is null)
+        if (f.SeenBy(CreationSource.Kernel) is { AtMs: { } kernelStart })
         {
-            return null;
+            return new ThreadCreation(kernelStart, CreationSource.Kernel);
         }
 
-        // A thread made before the session began (the pthread log's negative times) was created before the trace.
-        return earliest < 0 ? null : earliest;
+        return f.Creation.BeforeTrace ? f.Creation : new ThreadCreation(null, CreationSource.BeforeTrace, role == Roles.Main
+            ? "the main thread starts the runtime, before any session can connect"
+            : "the diagnostics server starts with the runtime, before any session can connect");
     }
-
-    /// <summary>
-    /// The main thread and the diagnostics server exist from the runtime's start-up, before any session can connect:
-    /// their ThreadCreated, when there is one, is when the runtime first gave them a Thread object (the server on
-    /// .NET Core 3.1/5 gets it only when it runs the stop's rundown), not their creation. Only the pthread_create log
-    /// (launch mode) saw them made.
-    /// </summary>
-    private static bool PredatesEverySession(string role, ThreadFacts f) =>
-        role is Roles.Main or Roles.DiagnosticsServer && f.NativeCreatedAtMs is null && f.CreatingAtMs is null;
 
     /// <summary>
     /// The managed creation (Thread/Creating) when traced; else what the pthread_create recorder saw. A library's thread
     /// is blamed on the library's method (first frame past System.Threading), with the app's frame it was called from.
     /// </summary>
-    private static ThreadCreator? Creator(ThreadFacts facts, ThreadContext ctx, string role)
+    private static ThreadCreator? Creator(ThreadRecord facts, ThreadContext ctx, string role)
     {
         if (facts.CreatorOsThreadId is not null || ctx.CreationFrames.Count > 0)
         {
@@ -116,8 +111,8 @@ internal static class Attributor
                 : new ThreadCreator(facts.CreatorOsThreadId, ctx.CreatorSite ?? ctx.LibrarySite, ctx.CreationFrames);
         }
 
-        return facts.NativeCreatorTid is { } tid
-            ? new ThreadCreator(tid, NativeFrames.Site(facts.NativeCreationFrames ?? []), facts.NativeCreationFrames ?? [])
+        return facts.SeenBy(CreationSource.NativeHook) is { CreatorTid: { } tid } native
+            ? new ThreadCreator(tid, NativeFrames.Site(native.Frames ?? []), native.Frames ?? [])
             : null;
     }
 
@@ -135,54 +130,14 @@ internal static class Attributor
         return best.Role ?? Roles.Unknown;
     }
 
-    /// <summary>
-    /// Exit times come from the census (the first poll that missed the thread). A thread the census never saw alive,
-    /// or a managed thread missing from rundown's list of live threads, exited during the trace: its last event is
-    /// the best bound we have, and the evidence says so.
-    /// </summary>
-    private static double? ExitTime(ThreadFacts f, TraceFacts trace, List<Evidence> evidence)
+    /// <summary>What the user is told about an exit time that is a bound rather than an observation.</summary>
+    private static Evidence? ExitEvidence(ThreadExit? exit) => exit?.Source switch
     {
-        if (f.CensusExitMs is { } censusExit)
-        {
-            return censusExit;
-        }
-
-        if (f.TerminatedAtMs is { } terminated)
-        {
-            return terminated;
-        }
-
-        if (f.InCensus)
-        {
-            return null;
-        }
-
-        // Threads that report their own end: a pool worker retiring (ThreadPoolWorkerThread/Stop, native pool of
-        // .NET Core 3.x/5 and portable pool of 6+) and the background GC thread (GC/TerminateConcurrentThread, 3.0+).
-        foreach (var exitSignal in new[] { Signals.PoolWorkerStop, Signals.GcTerminateConcurrentThread })
-        {
-            if (f.Signals.TryGetValue(exitSignal, out var stop))
-            {
-                evidence.Add(new Evidence("exit", $"emitted {exitSignal} at {stop.LastMs:F1} ms: the thread ended there", null, 0));
-                return stop.LastMs;
-            }
-        }
-
-        var created = f.CreatingAtMs ?? f.StartedAtMs;
-        if (trace.Info.HasCensus && created is not null && f.LastEventMs is { } last && !f.InRundownThreadList)
-        {
-            evidence.Add(new Evidence("exit", "exited between two census polls; exit time is its last event", null, 0));
-            return last;
-        }
-
-        if (!trace.Info.HasCensus && trace.Info.HasRundownThreadList && f.RuntimeThreadPointer is not null && !f.InRundownThreadList && f.LastEventMs is { } last2)
-        {
-            evidence.Add(new Evidence("exit", "not in rundown's list of live managed threads; exit time is its last event", null, 0));
-            return last2;
-        }
-
-        return null;
-    }
+        ExitSource.OwnExitEvent => new Evidence("exit", $"emitted {exit.Signal} at {exit.AtMs:F1} ms: the thread ended there", null, 0),
+        ExitSource.LastEventBetweenPolls => new Evidence("exit", "exited between two census polls; exit time is its last event", null, 0),
+        ExitSource.LastEventNotInRundown => new Evidence("exit", "not in rundown's list of live managed threads; exit time is its last event", null, 0),
+        _ => null,
+    };
 
     private static double? Min(double? a, double? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
 

@@ -234,7 +234,7 @@ internal sealed class PoolEventsRule : IAttributionRule
         }
     }
 
-    private static int Count(Dictionary<string, SignalCount> s, string name) => s.TryGetValue(name, out var c) ? c.Count : 0;
+    private static int Count(IReadOnlyDictionary<string, SignalCount> s, string name) => s.TryGetValue(name, out var c) ? c.Count : 0;
 }
 
 /// <summary>
@@ -335,13 +335,13 @@ internal sealed class SessionThreadsRule : IAttributionRule
         // The streaming thread as a managed thread (with a ThreadCreated) was seen only on .NET Core 3.0-5. On .NET 6+ the
         // session's threads are native ('.NET EventPipe', no ThreadCreated), and in a launch-mode recording the finalizer
         // and tiered-compilation threads start within milliseconds of the sampler: the timing alone would misname them.
-        if (RuntimeCreatedManagedThreadRule.RuntimeMajor(t.Trace.Info.RuntimeVersion) >= 6)
+        if (t.Trace.Info.RuntimeMajor >= 6)
         {
             return;
         }
 
         var sampler = t.Trace.Threads.Values.FirstOrDefault(IsSampler);
-        if (sampler?.StartedAtMs is { } samplerStart && f.StartedAtMs is { } started && f.CreatedFlags is null or 0
+        if (sampler?.SeenBy(CreationSource.RuntimeStart)?.AtMs is { } samplerStart && f.SeenBy(CreationSource.RuntimeStart)?.AtMs is { } started && f.CreatedFlags is null or 0
             && f.Signals.TryGetValue(Signals.ThreadCreated, out var created) && f.EventCount == created.Count
             && Math.Abs(started - samplerStart) <= SessionStartWindowMs)
         {
@@ -349,7 +349,7 @@ internal sealed class SessionThreadsRule : IAttributionRule
         }
     }
 
-    internal static bool IsSampler(ThreadFacts f) =>
+    internal static bool IsSampler(ThreadRecord f) =>
         f.SampleCount == 0 && f.Signals.TryGetValue(Signals.SuspendOther, out var s) && s.Count >= MinSamplerSuspensions;
 }
 
@@ -410,7 +410,7 @@ internal sealed class OsNameRule : IAttributionRule
         var role = OsThreadNames.RoleOf(last);
         if (last == OsThreadNames.EventPipe)
         {
-            var server = t.Trace.DiagnosticsServerTid();
+            var server = t.Trace.DiagnosticsServerTid;
             if (server == t.Facts.OsThreadId)
             {
                 t.Add("os-name", $"the OS calls it '{last}' and it is the oldest such thread: the diagnostics server", Roles.DiagnosticsServer, 70);
@@ -444,7 +444,7 @@ internal sealed class NativeThreadRule : IAttributionRule
 {
     public void Apply(ThreadContext t)
     {
-        if (!t.Facts.InCensus || t.IsManaged || t.Facts.CreationStack is not null)
+        if (t.Facts.SeenBy(CreationSource.Census) is not { } census || t.IsManaged || t.Facts.CreationStack is not null)
         {
             return;
         }
@@ -458,7 +458,7 @@ internal sealed class NativeThreadRule : IAttributionRule
         // Alive before the census began (an attach) and silent since: a managed thread that emitted nothing (a logger's
         // queue thread waiting for messages) looks exactly like a native one. Without rundown's thread list or the
         // pthread log, the trace cannot tell them apart; say so rather than call it native.
-        if (t.Facts.CensusInitial && t.Facts.NativeCreatorTid is null && !t.Trace.Info.HasRundownThreadList && !t.Trace.HasPthreadLog)
+        if (census.AlreadyRunning && t.Facts.SeenBy(CreationSource.NativeHook)?.CreatorTid is null && !t.Trace.Info.HasRundownThreadList && !t.Trace.HasPthreadLog)
         {
             t.Add("silent-before-trace", "alive before the session began and silent during it: no event, no sample; the trace cannot tell a managed thread from a native one (collect --samples shows its start routine)", null, 0);
             return;
@@ -493,7 +493,7 @@ internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
             return;
         }
 
-        if (ThreadingKeywordOn(t.Trace) && t.Facts.StartedAtMs is not null && t.Facts.CreationStack is null
+        if (ThreadingKeywordOn(t.Trace) && t.Facts.SeenBy(CreationSource.RuntimeStart) is not null && t.Facts.CreationStack is null
             && t.Facts.ManagedThreadId is not null && t.Facts.ManagedThreadId != 1)
         {
             t.Add("runtime-created", "started by the runtime itself: ThreadCreated with no Thread/Creating from managed code", Roles.RuntimeNative, 25);
@@ -506,12 +506,9 @@ internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
     /// turns on together with Thread/Creating (only the rarely used AppDomainResourceManagement keyword gives it alone).
     /// .NET Core 3.x and 5 emit ThreadCreated without ever emitting Thread/Creating.
     /// </summary>
-    private static bool ThreadingKeywordOn(TraceFacts trace) =>
+    private static bool ThreadingKeywordOn(SealedTrace trace) =>
         trace.Info.HasCreationEvents || trace.Info.HasCensus
-        || (RuntimeMajor(trace.Info.RuntimeVersion) >= 6 && trace.Threads.Values.Any(f => f.StartedAtMs is not null));
-
-    internal static int RuntimeMajor(string? version) =>
-        version is not null && int.TryParse(version.AsSpan(0, Math.Max(0, version.IndexOf('.') is var dot and > 0 ? dot : version.Length)), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : 0;
+        || (trace.Info.RuntimeMajor >= 6 && trace.Threads.Values.Any(f => f.SeenBy(CreationSource.RuntimeStart) is not null));
 
     /// <summary>
     /// A thread that appeared during a census-covered trace (collect always records Thread/Creating), got a managed
@@ -522,14 +519,14 @@ internal sealed class RuntimeCreatedManagedThreadRule : IAttributionRule
     private static bool NativeThreadEnteringManagedCode(ThreadContext t)
     {
         var f = t.Facts;
-        if (f.CreationStack is not null || f.NativeCreatorTid is not null || !f.InCensus || f.CensusInitial || t.OsNames.Count == 0
+        if (f.CreationStack is not null || f.SeenBy(CreationSource.NativeHook)?.CreatorTid is not null || f.SeenBy(CreationSource.Census) is not { AlreadyRunning: false } || t.OsNames.Count == 0
             || !(t.Trace.Info.HasCreationEvents || t.Trace.Info.HasCensus) || f.ManagedThreadId is null)
         {
             return false;
         }
 
         var name = t.OsNames[^1];
-        var processName = t.Trace.Info.ProcessId is { } pid && t.Trace.Threads.TryGetValue(pid, out var main) && main.CensusNames.Count > 0 ? main.CensusNames[0].Name : null;
+        var processName = t.Trace.Info.ProcessId is { } pid && t.Trace.Threads.TryGetValue(pid, out var main) && main.Names.Count > 0 ? main.Names[0].Name : null;
         return !OsThreadNames.IsRuntimeStyle(name) && name != processName;
     }
 }
@@ -556,13 +553,13 @@ internal sealed class PthreadCreateRule : IAttributionRule
     public void Apply(ThreadContext t)
     {
         var f = t.Facts;
-        if (f.NativeCreatorTid is not { } creator)
+        if (f.SeenBy(CreationSource.NativeHook) is not { CreatorTid: { } creator } native)
         {
             return;
         }
 
-        var start = f.NativeStartRoutine ?? "?";
-        var frames = f.NativeCreationFrames ?? [];
+        var start = native.StartRoutine ?? "?";
+        var frames = native.Frames ?? [];
         if (frames.Any(x => x.Contains("SystemNative_InitializeTerminalAndSignalHandling", StringComparison.Ordinal)))
         {
             t.Add("pthread-create", $"pthread_create by tid {creator} from SystemNative_InitializeTerminalAndSignalHandling", Roles.SignalHandler, 60);
@@ -618,7 +615,7 @@ internal sealed class CreatedAfterSessionRule : IAttributionRule
     {
         var f = t.Facts;
         var end = t.Trace.CensusEndMs ?? t.Trace.Info.DurationMs;
-        if (f.NativeCreatedAtMs is { } created && created > end && !f.InCensus && f.FirstEventMs is null)
+        if (f.SeenBy(CreationSource.NativeHook)?.AtMs is { } created && created > end && f.SeenBy(CreationSource.Census) is null && f.FirstEventMs is null)
         {
             t.Add("after-session", $"created at {created.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} ms, after the recording ended at {end.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)} ms: made while the app was being stopped (collect stops a launched app with SIGTERM once the session is over)", Roles.Tracing, 90);
         }
@@ -679,7 +676,7 @@ internal sealed class UnexplainedRule : IAttributionRule
 
         var f = t.Facts;
         var seen = new List<string>();
-        if (f.StartedAtMs is null && f.CreatingAtMs is null && f.NativeCreatedAtMs is null)
+        if (!f.HasCreationEvent)
         {
             seen.Add("no creation event (alive before the trace began, or its runtime records none)");
         }

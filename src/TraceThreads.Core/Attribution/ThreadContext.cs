@@ -8,19 +8,20 @@ internal sealed class ThreadContext
 {
     private readonly List<Evidence> _evidence = [];
 
-    public ThreadContext(ThreadFacts facts, TraceFacts trace)
+    public ThreadContext(ThreadRecord facts, SealedTrace trace)
     {
         Facts = facts;
         Trace = trace;
-        CreationFrames = facts.CreationStack is null ? [] : trace.Methods.ResolveStack(facts.CreationStack);
+        CreationFrames = facts.CreationStack ?? [];
         CreatorSite = Frames.FirstUserFrame(CreationFrames);
         LibrarySite = Frames.LibrarySite(CreationFrames);
-        (StartRoutine, StartRoutineFrames, StartsInThreadEntry) = FindStartRoutine(facts, trace.Methods);
-        OsNames = facts.CensusNames.Select(n => n.Name).ToList();
+        (StartRoutine, StartRoutineFrames, StartsInThreadEntry) = FindStartRoutine(facts);
+        OsNames = facts.Names.Select(n => n.Name).ToList();
     }
 
-    public ThreadFacts Facts { get; }
-    public TraceFacts Trace { get; }
+    /// <summary>The thread's sealed record.</summary>
+    public ThreadRecord Facts { get; }
+    public SealedTrace Trace { get; }
 
     /// <summary>Creation stack, leaf first, starting at Thread.StartCore; empty when the creation was not traced.</summary>
     public IReadOnlyList<string> CreationFrames { get; }
@@ -65,17 +66,17 @@ internal sealed class ThreadContext
         || frame.StartsWith("System.Threading.ThreadHelper.", StringComparison.Ordinal)
         || frame.StartsWith("System.Threading.ExecutionContext.Run", StringComparison.Ordinal);
 
-    private static (string? Routine, IReadOnlySet<string> All, bool ThreadEntry) FindStartRoutine(ThreadFacts facts, MethodMap methods)
+    private static (string? Routine, IReadOnlySet<string> All, bool ThreadEntry) FindStartRoutine(ThreadRecord facts)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         var threadEntry = false;
-        foreach (var stack in facts.Stacks.Values.Concat(facts.Bottoms.Values))
+        foreach (var stack in facts.Stacks.Concat(facts.Bottoms))
         {
             // Frames are leaf first; walk from the bottom (the thread's entry) upwards.
             string? routine = null;
-            for (var i = stack.Frames.Length - 1; i >= 0; i--)
+            for (var i = stack.Frames.Count - 1; i >= 0; i--)
             {
-                var f = stack.Frames[i] == 0 ? Frames.Elided : methods.Resolve(stack.Frames[i]) ?? Frames.Native;
+                var f = stack.Frames[i];
                 // Thread.Start's entry: Thread.StartCallback (.NET 6+), ThreadHelper.ThreadStart (.NET Core 3.x/5).
                 threadEntry |= f.StartsWith("System.Threading.Thread.StartCallback", StringComparison.Ordinal)
                     || f.StartsWith("System.Threading.Thread+StartHelper.", StringComparison.Ordinal)

@@ -16,11 +16,11 @@ internal sealed class WindowsMainThreadRule : IAttributionRule
 {
     public void Apply(ThreadContext t)
     {
-        var f = t.Facts;
+        var kernel = t.Facts.SeenBy(CreationSource.Kernel);
         var pid = t.Trace.Info.ProcessId;
-        if (f.KernelStartMs is not null && f.KernelCreatorPid is { } creatorPid && pid is not null && creatorPid != pid)
+        if (kernel?.AtMs is not null && kernel.CreatorPid is { } creatorPid && pid is not null && creatorPid != pid)
         {
-            t.Add("windows-main-thread", $"created with the process by its parent (pid {creatorPid}, thread {f.KernelCreatorTid}): the process's first thread", Roles.Main, 90);
+            t.Add("windows-main-thread", $"created with the process by its parent (pid {creatorPid}, thread {kernel.CreatorTid}): the process's first thread", Roles.Main, 90);
         }
     }
 }
@@ -37,7 +37,7 @@ internal sealed class WindowsStartAddressRule : IAttributionRule
     public void Apply(ThreadContext t)
     {
         var f = t.Facts;
-        if (f.StartModule is not { } start || f.KernelStartMs is null && !f.KernelExistedAtStart)
+        if (f.StartModule is not { } start || f.SeenBy(CreationSource.Kernel) is not { } kernel)
         {
             return;
         }
@@ -60,7 +60,7 @@ internal sealed class WindowsStartAddressRule : IAttributionRule
             {
                 t.Add("start-address", $"starts at {start}, the runtime's thread entry", null, 0);
             }
-            else if (f.KernelExistedAtStart)
+            else if (kernel.AlreadyRunning)
             {
                 // Older than the trace: a managed thread that stayed idle would look the same.
                 t.Add("start-address", $"starts at {start}, in the runtime's own code, and emitted no managed event during the trace: most likely a thread the runtime made for itself", Roles.RuntimeNative, 20);
@@ -86,12 +86,16 @@ internal sealed class KernelCreatorRule : IAttributionRule
 {
     public void Apply(ThreadContext t)
     {
-        var f = t.Facts;
-        if (f.KernelExistedAtStart)
+        if (t.Facts.SeenBy(CreationSource.Kernel) is not { } kernel)
+        {
+            return;
+        }
+
+        if (kernel.AlreadyRunning)
         {
             t.Add("kernel-thread", "already running when the trace began (Thread/DCStart)", null, 0);
         }
-        else if (f.KernelCreatorTid is { } creator && f.KernelCreatorPid == t.Trace.Info.ProcessId)
+        else if (kernel.CreatorTid is { } creator && kernel.CreatorPid == t.Trace.Info.ProcessId)
         {
             t.Add("kernel-thread", $"created by thread {creator} (kernel Thread/Start)", null, 0);
         }

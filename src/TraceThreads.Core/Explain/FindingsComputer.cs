@@ -35,7 +35,7 @@ internal static class FindingsComputer
         "System.Threading.Thread.Join",
     ];
 
-    public static IReadOnlyList<Finding> Compute(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads)
+    public static IReadOnlyList<Finding> Compute(SealedTrace facts, IReadOnlyList<ThreadLifetime> threads)
     {
         var findings = new List<Finding>();
         PoolGrowth(facts, threads, findings);
@@ -46,7 +46,7 @@ internal static class FindingsComputer
         return findings;
     }
 
-    private static void PoolGrowth(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
+    private static void PoolGrowth(SealedTrace facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
     {
         var adjustments = facts.PoolAdjustments;
         var workers = threads.Where(t => t.Role == Roles.ThreadPoolWorker).ToList();
@@ -91,7 +91,7 @@ internal static class FindingsComputer
     }
 
     /// <summary>Where the pool's workers were blocked, from their samples: the user frame above the blocking call.</summary>
-    private static List<string> BlockedStacks(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads)
+    private static List<string> BlockedStacks(SealedTrace facts, IReadOnlyList<ThreadLifetime> threads)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var t in threads.Where(t => t.Role == Roles.ThreadPoolWorker))
@@ -101,9 +101,9 @@ internal static class FindingsComputer
                 continue;
             }
 
-            foreach (var stack in f.Stacks.Values)
+            foreach (var stack in f.Stacks)
             {
-                var frames = facts.Methods.ResolveStack(stack.Frames.Where(a => a != 0).ToArray());
+                var frames = stack.Uncut();
                 var blockingAt = frames.Select((name, i) => (name, i)).FirstOrDefault(x => BlockingFrames.Any(b => x.name.StartsWith(b, StringComparison.Ordinal)));
                 if (blockingAt.name is null)
                 {
@@ -175,7 +175,7 @@ internal static class FindingsComputer
     }
 
     /// <summary>The books: every OS thread is in exactly one category; what nothing explains is listed, not hidden.</summary>
-    private static void Books(TraceFacts facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
+    private static void Books(SealedTrace facts, IReadOnlyList<ThreadLifetime> threads, List<Finding> findings)
     {
         var unknown = threads.Where(t => t.Category == Categories.Unknown).ToList();
         // Threads that were already there when an attach began and stayed silent could not have left evidence: that is
@@ -208,7 +208,7 @@ internal static class FindingsComputer
         }
     }
 
-    private static void Coverage(TraceFacts facts, List<Finding> findings)
+    private static void Coverage(SealedTrace facts, List<Finding> findings)
     {
         var info = facts.Info;
         if (!info.HasCensus && !info.HasKernelThreadEvents)
@@ -218,7 +218,7 @@ internal static class FindingsComputer
                 []));
         }
 
-        var major = RuntimeMajor(info.RuntimeVersion);
+        var major = info.RuntimeMajor;
         var noThreadEvents = !HasRuntimeThreadEvents(facts);
         if (noThreadEvents)
         {
@@ -266,22 +266,10 @@ internal static class FindingsComputer
     };
 
     /// <summary>Any event only a runtime with its Threading (or GC, for finalizer and background GC threads) events on emits.</summary>
-    private static bool HasRuntimeThreadEvents(TraceFacts facts) =>
+    private static bool HasRuntimeThreadEvents(SealedTrace facts) =>
         facts.Info.HasCreationEvents || facts.Info.HasRundownThreadList || facts.PoolAdjustments.Count > 0
-        || facts.Threads.Values.Any(t => t.StartedAtMs is not null || t.Signals.ContainsKey(Signals.PoolWorkerStart)
+        || facts.Threads.Values.Any(t => t.SeenBy(CreationSource.RuntimeStart) is not null || t.Signals.ContainsKey(Signals.PoolWorkerStart)
             || t.Signals.ContainsKey(Signals.PoolWorkerWait) || t.Signals.ContainsKey(Signals.PoolWorkerStop));
-
-    /// <summary>"10.0.12" is 10; "3.1.2" is 3; null when unknown.</summary>
-    internal static int? RuntimeMajor(string? version)
-    {
-        if (string.IsNullOrEmpty(version))
-        {
-            return null;
-        }
-
-        var end = version.IndexOf('.', StringComparison.Ordinal);
-        return int.TryParse(end < 0 ? version : version[..end], NumberStyles.Integer, CultureInfo.InvariantCulture, out var major) ? major : null;
-    }
 
     private static string ShortName(string frame)
     {

@@ -20,7 +20,8 @@ internal sealed class SampledStack(ulong[] frames)
 }
 
 /// <summary>
-/// Everything the loaders learned about one OS thread. Filled once, by the loaders; every later stage reads it.
+/// Everything the loaders learned about one OS thread, named by the source that told it: the loaders' builder, read
+/// only by <see cref="SealedTrace.Seal"/>, which turns it into a source-neutral <see cref="ThreadRecord"/>.
 /// Bounded in size whatever the trace length: counters and a capped set of distinct stacks, never per-event lists.
 /// </summary>
 internal sealed class ThreadFacts(int osThreadId)
@@ -119,7 +120,7 @@ internal sealed class ThreadFacts(int osThreadId)
     public bool Has(string signal) => Signals.ContainsKey(signal);
 }
 
-/// <summary>The whole of what was loaded: per-thread facts, pool history, method names, and what is known of the trace.</summary>
+/// <summary>What the readers fill while loading (per-thread facts, pool history, method names); sealed at the end into a <see cref="SealedTrace"/>.</summary>
 internal sealed class TraceFacts
 {
     public required TraceInfo Info { get; set; }
@@ -136,13 +137,8 @@ internal sealed class TraceFacts
     /// <summary>The trace carries the kernel's thread events (.etl): every thread's start and end is seen, not inferred.</summary>
     public bool HasKernelThreadEvents { get; set; }
 
-    private int? _diagnosticsServerTid;
-
-    /// <summary>The diagnostics server: the oldest thread the OS calls ".NET EventPipe" (see OsThreadNames.EventPipe).</summary>
-    public int? DiagnosticsServerTid() => _diagnosticsServerTid ??= Threads.Values
-        .Where(t => t.CensusNames.Count > 0 && t.CensusNames[^1].Name == Attribution.OsThreadNames.EventPipe)
-        .OrderBy(t => t.CensusFirstSeenMs ?? double.MaxValue).ThenBy(t => t.OsThreadId)
-        .Select(t => (int?)t.OsThreadId).FirstOrDefault();
+    /// <summary>Ends loading: stacks resolved once, creation and exit made source-neutral; later stages read only that.</summary>
+    public SealedTrace Seal() => SealedTrace.Seal(this);
 
     // A direct-mapped cache in front of the dictionary, indexed by the low bits of the thread id (Linux hands out
     // ids in sequence, so live threads rarely share a slot). A trace's events are mostly samples that rotate over

@@ -16,7 +16,8 @@ internal static class TraceLoader
     /// <summary>Every format this build reads; the first that recognises a file's content reads it.</summary>
     private static readonly ITraceReader[] Readers = [new NetTraceFormat(), new Etl.EtlFormat()];
 
-    public static TraceFacts Load(AnalyzeOptions options, CancellationToken cancellationToken)
+    /// <summary>Reads the trace and its sidecars into one builder, then seals it: the only thing later stages see.</summary>
+    public static SealedTrace Load(AnalyzeOptions options, CancellationToken cancellationToken)
     {
         var path = options.TracePath;
         if (Directory.Exists(path))
@@ -50,7 +51,7 @@ internal static class TraceLoader
             }
         }
 
-        return facts;
+        return facts.Seal();
     }
 
     private static TraceFacts LoadTrace(TraceReadRequest request, CancellationToken cancellationToken)

@@ -27,6 +27,22 @@ public sealed record TraceInfo
     public bool HasRundownThreadList { get; init; }
     /// <summary>The kernel's thread events (.etl) show every thread's start and end, native ones included, like a census.</summary>
     public bool HasKernelThreadEvents { get; init; }
+
+    /// <summary>The runtime's major version: "10.0.12" is 10, "3.1.2" is 3; null when unknown.</summary>
+    internal int? RuntimeMajor
+    {
+        get
+        {
+            var version = RuntimeVersion;
+            if (string.IsNullOrEmpty(version))
+            {
+                return null;
+            }
+
+            var dot = version.IndexOf('.', StringComparison.Ordinal);
+            return int.TryParse(dot < 0 ? version : version[..dot], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var major) ? major : null;
+        }
+    }
 }
 
 /// <summary>One thread-pool worker count change and the pool's stated reason (ThreadPoolWorkerThreadAdjustment/Adjustment).</summary>

@@ -23,7 +23,12 @@ public sealed record ThreadLifetime
     public required int OsThreadId { get; init; }
     public int? ManagedThreadId { get; init; }
     public IReadOnlyList<ThreadName> Names { get; init; } = [];
+    /// <summary>When the thread was made; null when it was alive before the trace (<see cref="CreatedBeforeTrace"/>) or the time is unknown.</summary>
     public double? CreatedAtMs { get; init; }
+    /// <summary>What told the creation time (<see cref="CreationSources"/>), or "before-trace" / "unknown" when there is none.</summary>
+    public string CreationSource { get; init; } = CreationSources.Unknown;
+    /// <summary>For "before-trace": what shows it; for "unknown": why nothing could say. Null when the time is known.</summary>
+    public string? CreationNote { get; init; }
     public double? ExitedAtMs { get; init; }
     public double? FirstSeenMs { get; init; }
     public double? LastSeenMs { get; init; }
@@ -40,4 +45,37 @@ public sealed record ThreadLifetime
     public string? Name => Names.Count == 0 ? null : Names[^1].Name;
 
     public bool AliveAtEnd => ExitedAtMs is null;
+
+    /// <summary>Alive before the trace began: no creation time, and not because it is unknown.</summary>
+    public bool CreatedBeforeTrace => CreationSource == CreationSources.BeforeTrace;
+}
+
+/// <summary>What told a thread's creation time; a public contract like the categories (add, never rename).</summary>
+public static class CreationSources
+{
+    /// <summary>Thread/Creating on the creating thread (managed Thread.Start).</summary>
+    public const string ThreadCreating = "thread-creating";
+    /// <summary>The runtime's ThreadCreated or Thread/Running on the new thread.</summary>
+    public const string ThreadCreated = "thread-created";
+    /// <summary>The pthread_create recorder (launch mode, Linux).</summary>
+    public const string PthreadCreate = "pthread-create";
+    /// <summary>The Windows kernel's Thread/Start (.etl).</summary>
+    public const string Kernel = "kernel";
+    /// <summary>The OS census's first sight of a thread that was not there at its first poll.</summary>
+    public const string Census = "census";
+    /// <summary>Alive before the trace began.</summary>
+    public const string BeforeTrace = "before-trace";
+    /// <summary>No source saw it made, and nothing shows it predates the trace.</summary>
+    public const string Unknown = "unknown";
+
+    internal static string Of(Load.CreationSource source) => source switch
+    {
+        Load.CreationSource.RuntimeEvent => ThreadCreating,
+        Load.CreationSource.RuntimeStart => ThreadCreated,
+        Load.CreationSource.NativeHook => PthreadCreate,
+        Load.CreationSource.Kernel => Kernel,
+        Load.CreationSource.Census => Census,
+        Load.CreationSource.BeforeTrace => BeforeTrace,
+        _ => Unknown,
+    };
 }

@@ -249,6 +249,8 @@ public sealed class HtmlReport : IReportFormat
             j.WriteString("role", t.Role);
             Str(j, "site", t.Creator?.Site);
             Ms(j, "created", t.CreatedAtMs);
+            j.WriteBoolean("before", t.CreatedBeforeTrace);
+            Str(j, "cnote", t.CreationNote);
             Ms(j, "exited", t.ExitedAtMs);
             Ms(j, "first", t.FirstSeenMs);
             Ms(j, "last", t.LastSeenMs);

@@ -150,6 +150,9 @@ public sealed class JsonReport : IReportFormat
         w.WriteString("category", t.Category);
         w.WriteString("role", t.Role);
         Ms(w, "createdAt", t.CreatedAtMs);
+        w.WriteBoolean("createdBeforeTrace", t.CreatedBeforeTrace);
+        w.WriteString("createdFrom", t.CreationSource);
+        Str(w, "createdNote", t.CreationNote);
         Ms(w, "exitedAt", t.ExitedAtMs);
         Ms(w, "firstSeenAt", t.FirstSeenMs);
         Ms(w, "lastSeenAt", t.LastSeenMs);

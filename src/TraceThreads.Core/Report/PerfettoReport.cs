@@ -56,6 +56,11 @@ public sealed class PerfettoReport : IReportFormat
                 w.WriteString("category", t.Category);
                 w.WriteString("role", t.Role);
                 w.WriteString("created", Created(t));
+                if (t.CreationNote is not null)
+                {
+                    w.WriteString("creation note", t.CreationNote);
+                }
+
                 w.WriteString("exited", t.ExitedAtMs is { } x ? Ms(x) : trace.HasCensus ? "alive at the end" : "no exit seen");
                 w.WriteString("creator site", t.Creator?.Site ?? Summary.NoSite);
                 if (t.Creator?.OsThreadId is { } ctid)
@@ -221,6 +226,7 @@ public sealed class PerfettoReport : IReportFormat
 
     private static string Created(ThreadLifetime t) => t.CreatedAtMs switch
     {
+        null when t.CreatedBeforeTrace => "before the trace (drawn from its first sight)",
         null => "unknown (drawn from its first sight)",
         < 0 => $"{Ms(t.CreatedAtMs.Value)}, before the trace (drawn from 0)",
         { } v => Ms(v),

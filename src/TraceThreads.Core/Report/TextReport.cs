@@ -175,7 +175,7 @@ public sealed class TextReport : IReportFormat
     {
         var name = Fit(TerminalText.Escape(t.Name ?? "-"), 15);
         var role = Fit($"{t.Category}/{t.Role}", 29);
-        var line = $"{t.OsThreadId,7} {(t.ManagedThreadId?.ToString(Inv) ?? "-"),5}  {name,-15}  {role,-29} {Ms(t.CreatedAtMs),8} {Ms(t.ExitedAtMs),8}";
+        var line = $"{t.OsThreadId,7} {(t.ManagedThreadId?.ToString(Inv) ?? "-"),5}  {name,-15}  {role,-29} {Created(t),8} {Ms(t.ExitedAtMs),8}";
         WriteFitted(w, line, o.Width);
         if (t.Creator is not null)
         {
@@ -210,6 +210,9 @@ public sealed class TextReport : IReportFormat
         w.WriteLine(width is { } max && line.Length > max ? Fit(line, max) : line);
 
     private static string Ms(double? ms) => ms is null ? "-" : ms.Value.ToString("F1", Inv);
+
+    /// <summary>The CREATED column: the time, "before" (alive before the trace began) or "unknown" (nothing saw it made).</summary>
+    private static string Created(ThreadLifetime t) => t.CreatedAtMs is { } at ? at.ToString("F1", Inv) : t.CreatedBeforeTrace ? "before" : "unknown";
 
     private static string Seconds(double ms) => (ms / 1000).ToString("F2", Inv) + " s";
 

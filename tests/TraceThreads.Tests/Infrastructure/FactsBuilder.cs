@@ -85,5 +85,5 @@ internal sealed class FactsBuilder
         return t;
     }
 
-    public AnalysisResult Run() => Pipeline.Run(Facts);
+    public AnalysisResult Run() => Pipeline.Run(Facts.Seal());
 }

@@ -504,7 +504,7 @@
   }
 
   function createdText(t) {
-    if (t.created == null) { return t.first != null && t.first <= 0 ? 'before the trace (time unknown)' : 'unknown (first seen ' + fmt(t.first) + ')'; }
+    if (t.created == null) { return t.before ? 'before the trace' : 'unknown (first seen ' + fmt(t.first) + ')'; }
     return t.created < 0 ? fmt(t.created) + ' (before the trace)' : fmt(t.created);
   }
 
@@ -548,6 +548,7 @@
     row('category / role', t.cat + ' / ' + t.role);
     row('why', data.why[t.role] || '');
     row('created', createdText(t));
+    if (t.cnote != null) { row('why', vis(t.cnote)); }
     row('exited', t.exited == null ? (data.hasCensus ? 'alive at the end' : 'no exit seen') : fmt(t.exited));
     if (t.names && t.names.length > 1) {
       row('names', t.names.map(function (n) { return vis(n[0]) + (n[1] == null ? '' : ' @ ' + fmt(n[1])); }).join(' \u2192 '));
@@ -560,7 +561,7 @@
     } else if (t.ctid != null) {
       creator.textContent = 'tid ' + t.ctid + where;
     } else {
-      creator.textContent = t.site != null ? vis(t.site) : 'not in the trace (' + (t.created != null && t.created >= 0 ? 'no creation event' : 'created before the trace') + ')';
+      creator.textContent = t.site != null ? vis(t.site) : 'not in the trace (' + (t.before ? 'created before the trace' : 'no creation event') + ')';
     }
     row('creator', creator);
     if (t.start != null) { row('start routine', vis(t.start)); }
