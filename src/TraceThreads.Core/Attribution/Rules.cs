@@ -594,7 +594,7 @@ internal sealed class UnrecordedCreationRule : IAttributionRule
     public void Apply(ThreadContext t)
     {
         var f = t.Facts;
-        if (!t.Trace.HasPthreadLog || f.NativeCreatorTid is not null || !f.InCensus || f.OsThreadId == t.Trace.Info.ProcessId)
+        if (!t.Trace.HasPthreadLog || f.SeenBy(CreationSource.NativeHook) is not null || f.SeenBy(CreationSource.Census) is null || f.OsThreadId == t.Trace.Info.ProcessId)
         {
             return;
         }
