@@ -22,7 +22,7 @@ REPS=${1:-9}
 SECONDS_PER_RUN=${2:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${OUT:-$ROOT/bench/out}
-LOADS=${LOADS:-busy idle5000}
+LOADS=${LOADS-busy idle5000}   # LOADS="" runs the hook benchmarks alone
 CONFIGS=(${CONFIGS:-untraced dotnet-trace defaults no-census no-hook})
 HOOK_ROUNDS=${HOOK_ROUNDS:-15}
 HOOK_N=${HOOK_N:-5000}
@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 RUN_REPS=$REPS RUN_HOOK=$HOOK_ROUNDS DT=
 [ -n "${REPORT_ONLY:-}" ] && RUN_REPS=0 RUN_HOOK=0
 if [ -z "${REPORT_ONLY:-}" ]; then
-rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.nettrace "$OUT"/*.jsonl "$OUT"/hook-*.txt
+rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.nettrace "$OUT"/*.jsonl "$OUT"/*.pthreads "$OUT"/hook-*.txt
 
 echo "building BusyApp and trace-threads (Release)..." >&2
 dotnet build -c Release "$ROOT/bench/BusyApp" -o "$OUT/busy" -nologo -v quiet >&2
@@ -61,17 +61,20 @@ if [ -n "${REPORT_ONLY:-}" ]; then
 elif [ "$HOOK_ROUNDS" -gt 0 ] && [ -f "$PRELOAD" ] && command -v gcc >/dev/null; then
   HOOK=1
   gcc -O2 -pthread -o "$OUT/hook-cost" "$ROOT/bench/hook-cost.c"
+  gcc -O2 -pthread -o "$OUT/hook-work" "$ROOT/bench/hook-work.c" -ldl
 fi
 if [ -n "$HOOK" ]; then
   for ((r = 1; r <= RUN_HOOK; r++)); do
     # plain, hooked, plain C11, hooked C11: each hooked round sits between the plain ones it is compared with.
     "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-plain.txt"
-    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-hooked.txt"
+    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-hooked.txt"
     "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-plain-thrd.txt"
-    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.jsonl "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-hooked-thrd.txt"
+    LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads "$OUT/hook-cost" "$HOOK_N" 1 thrd >>"$OUT/hook-hooked-thrd.txt"
     LD_PRELOAD=$PRELOAD "$OUT/hook-cost" "$HOOK_N" 1 >>"$OUT/hook-nolog.txt"
-    rm -f "$OUT/hook.jsonl"
+    rm -f "$OUT/hook.pthreads"
   done
+  TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads "$OUT/hook-work" "$HOOK_N" "$RUN_HOOK" >>"$OUT/hook-work.txt"
+  rm -f "$OUT/hook.pthreads"
   python3 - "$OUT" "$HOOK_N" "$HOOK_ROUNDS" <<'PY'
 import statistics, sys
 out, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -88,6 +91,14 @@ show("hooked pthread_create (one record each)", read("hooked"), plain)
 show("hooked, no log (LD_PRELOAD only)", read("nolog"), plain)
 print(f"  {'plain thrd_create':<44}{statistics.median(plain_c11)/1000:>8.1f} us")
 show("hooked thrd_create (one record each)", read("hooked-thrd"), plain_c11)
+try:
+    work = [[float(x) for x in l.split()] for l in open(f"{out}/hook-work.txt") if l.strip()]
+except OSError:
+    work = []
+if work:
+    col = lambda i: statistics.median(w[i] for w in work) / 1000
+    print(f"the hook's own work per creation, without the kernel's (bench/hook-work.c, thread CPU time, median of {len(work)} rounds):")
+    print(f"  prepare + record {col(2):.2f} us = backtrace(3) {col(0):.2f} us + the rest {col(2) - col(0):.2f} us (record {col(2) - col(1):.2f} us)")
 PY
 fi
 

@@ -160,7 +160,7 @@ public sealed class FuzzRunner(IReadOnlyList<Seed> seeds, FuzzOptions options, T
 
         if (input.Pthreads is not null)
         {
-            File.WriteAllBytes(trace + ".pthreads.jsonl", input.Pthreads);
+            File.WriteAllBytes(trace + PthreadLogName.Suffix(input.Pthreads), input.Pthreads);
         }
 
         return trace;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
+using TraceThreads.Model;
 
 namespace TraceThreads.Fuzz;
 
@@ -29,10 +30,17 @@ public enum MutationKind
     SidecarInvalidUtf8,
     SidecarLongLine,
     SidecarLines,
+    SidecarBinaryLog,
 }
 
 /// <summary>An input to analyze: the trace file (named <see cref="TraceFileName"/>) and the sidecars beside it, if any.</summary>
 public sealed record FuzzCase(int Index, MutationKind Kind, string SeedName, string TraceFileName, byte[] Trace, byte[]? Census, byte[]? Pthreads);
+
+/// <summary>Where a creation log goes beside a trace: its content says which format it is.</summary>
+public static class PthreadLogName
+{
+    public static string Suffix(byte[] log) => TraceThreads.Model.PthreadLogFormat.IsBinary(log) ? TraceThreads.Model.Sidecars.PthreadLogSuffix : TraceThreads.Model.Sidecars.LegacyPthreadLogSuffix;
+}
 
 /// <summary>A well-formed input the mutations start from.</summary>
 public sealed class Seed
@@ -40,6 +48,7 @@ public sealed class Seed
     public Seed(string name, string extension, byte[] trace, byte[]? census, byte[]? pthreads)
     {
         (Name, Extension, Trace, Census, Pthreads) = (name, extension, trace, census, pthreads);
+        PthreadsBinary = pthreads is null ? null : PthreadLogBuilder.FromJsonLines(pthreads);
         Blocks = NettraceLayout.Blocks(trace, out var headerEnd);
         HeaderEnd = headerEnd;
         ShortTrace = trace;
@@ -62,7 +71,11 @@ public sealed class Seed
 
     public byte[]? Census { get; }
 
+    /// <summary>The creation log in the older JSON-lines format (what the line mutations work on).</summary>
     public byte[]? Pthreads { get; }
+
+    /// <summary>The same log in the binary format collect writes now.</summary>
+    public byte[]? PthreadsBinary { get; }
 
     /// <summary>The trace's blocks (empty when it is not a nettrace V4/V5 stream).</summary>
     public IReadOnlyList<NettraceBlock> Blocks { get; }
@@ -109,6 +122,7 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
         // byte mutations use every seed, small ones more often so a run covers more inputs per minute.
         var pool = kind switch
         {
+            MutationKind.SidecarBinaryLog => seeds.Where(s => s.PthreadsBinary is not null).ToList(),
             _ when SidecarKinds.Contains(kind) => seeds.Where(s => s.Census is not null || s.Pthreads is not null).ToList(),
             MutationKind.ZipCentralDirectory or MutationKind.ZipLocalHeader or MutationKind.ZipMethod or MutationKind.ZipName =>
                 seeds.Where(s => s.Trace.Length < 2_000_000).ToList(),
@@ -134,7 +148,7 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
     }
 
     private static FuzzCase Trace(int index, MutationKind kind, Seed seed, byte[] trace) =>
-        new(index, kind, seed.Name, seed.Name + seed.Extension, trace, seed.Census, seed.Pthreads);
+        new(index, kind, seed.Name, seed.Name + seed.Extension, trace, seed.Census, seed.PthreadsBinary);
 
     /// <summary>A position, half the time within 16 bytes of the header or of a block's start, size field or end.</summary>
     private int HotPosition(Seed seed, int length)
@@ -414,6 +428,11 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
     {
         var census = seed.Census;
         var pthreads = seed.Pthreads;
+        if (kind == MutationKind.SidecarBinaryLog && seed.PthreadsBinary is not null)
+        {
+            return new FuzzCase(index, kind, seed.Name, seed.Name + seed.Extension, seed.ShortTrace, census, MutateBinaryLog(seed.PthreadsBinary));
+        }
+
         if (census is not null && (pthreads is null || random.Next(2) == 0))
         {
             census = MutateLines(kind, census);
@@ -425,6 +444,64 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
 
         // The sidecar is what is mutated; a short trace keeps each input fast (the census still merges on its clock).
         return new FuzzCase(index, kind, seed.Name, seed.Name + seed.Extension, seed.ShortTrace, census, pthreads);
+    }
+
+    /// <summary>
+    /// Damage where a reader of the binary creation log trusts it: the header's sizes and cursor, a record's kind,
+    /// frame count and name length, a cut inside a record, bytes anywhere.
+    /// </summary>
+    private byte[] MutateBinaryLog(byte[] log)
+    {
+        var bytes = (byte[])log.Clone();
+        var records = (bytes.Length - PthreadLogFormat.HeaderSize) / PthreadLogFormat.RecordSize;
+        var count = random.Next(1, 4);
+        for (var n = 0; n < count; n++)
+        {
+            var record = PthreadLogFormat.HeaderSize + (random.Next(Math.Max(1, records)) * PthreadLogFormat.RecordSize);
+            if (record + PthreadLogFormat.RecordSize > bytes.Length)
+            {
+                record = PthreadLogFormat.HeaderSize;
+            }
+
+            switch (random.Next(9))
+            {
+                case 0:
+                    BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(PthreadLogFormat.CursorOffset), random.Next(3) switch { 0 => ulong.MaxValue, 1 => 1UL << 50, _ => (ulong)random.Next() });
+                    break;
+                case 1:
+                    BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(random.Next(2) == 0 ? PthreadLogFormat.HeaderSizeOffset : PthreadLogFormat.RecordSizeOffset), SizeValues[random.Next(SizeValues.Length)]);
+                    break;
+                case 2:
+                    BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(PthreadLogFormat.LostOffset), random.Next(2) == 0 ? ulong.MaxValue : (ulong)random.Next());
+                    break;
+                case 3 when record + PthreadLogFormat.RecordSize <= bytes.Length:
+                    BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(record), random.Next(3) switch { 0 => 0, 1 => PthreadLogFormat.NameKind, _ => PthreadLogFormat.ThreadKind });
+                    break;
+                case 4 when record + PthreadLogFormat.RecordSize <= bytes.Length:
+                    // The frame count of a thread record is the name length of a name record: both fields at once.
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(record + PthreadLogFormat.ThreadFrameCount), (ushort)random.Next(65536));
+                    BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(record + PthreadLogFormat.NameLength), (ushort)random.Next(65536));
+                    break;
+                case 5:
+                    bytes = bytes[..random.Next(bytes.Length + 1)];
+                    break;
+                case 6 when record + PthreadLogFormat.RecordSize <= bytes.Length:
+                    random.NextBytes(bytes.AsSpan(record + 4, PthreadLogFormat.RecordSize - 4));
+                    break;
+                case 7:
+                    bytes = [.. bytes, .. new byte[random.Next(1, 3 * PthreadLogFormat.RecordSize)]];
+                    break;
+                default:
+                    if (bytes.Length > 0)
+                    {
+                        bytes[random.Next(bytes.Length)] ^= (byte)(1 << random.Next(8));
+                    }
+
+                    break;
+            }
+        }
+
+        return bytes;
     }
 
     private static readonly string[] NumberKeys = ["tid", "t", "pid", "creator", "createdNs", "lastSeen", "utime", "stime", "clockTicksPerSecond", "intervalMs"];

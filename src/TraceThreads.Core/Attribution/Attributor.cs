@@ -20,6 +20,7 @@ internal static class Attributor
         new DiagnosticsThreadRule(),
         new OsNameRule(),
         new PthreadCreateRule(),
+        new UnrecordedCreationRule(),
         new CreatedAfterSessionRule(),
         new NativeThreadRule(),
         new RuntimeCreatedManagedThreadRule(),

@@ -617,6 +617,28 @@ internal sealed class PthreadCreateRule : IAttributionRule
 }
 
 /// <summary>
+/// With the creation log on, every thread made through pthread_create or thrd_create has a record. glibc 2.34+ makes
+/// some threads itself, with its internal pthread_create that a preloaded library cannot wrap: the SIGEV_THREAD
+/// threads of timer_create and mq_notify, POSIX AIO's and getaddrinfo_a's workers and their SIGEV_THREAD notification
+/// threads (.NET's Dns.GetHostAddressesAsync uses getaddrinfo_a). clone(2) called directly bypasses glibc altogether.
+/// Seen on glibc 2.36 (Debian 12): none of these reach the recorder. Such a thread's creator is unknown; say why.
+/// The main thread is made by exec, not by pthread_create.
+/// </summary>
+internal sealed class UnrecordedCreationRule : IAttributionRule
+{
+    public void Apply(ThreadContext t)
+    {
+        var f = t.Facts;
+        if (!t.Trace.HasPthreadLog || f.SeenBy(CreationSource.NativeHook) is not null || f.SeenBy(CreationSource.Census) is null || f.OsThreadId == t.Trace.Info.ProcessId)
+        {
+            return;
+        }
+
+        t.Add("no-creation-record", "no pthread_create record although the creation log was on: made inside glibc (a SIGEV_THREAD timer or mq_notify callback, a POSIX AIO or getaddrinfo_a worker or notification: glibc calls its internal pthread_create, which no preloaded library can wrap), by clone(2) directly, or its record was lost (the report's warnings say if any were); its native creator is unknown", null, 0);
+    }
+}
+
+/// <summary>
 /// collect stops the session and the census first, then stops a launched app that still runs with SIGTERM. What the
 /// app creates after that (the runtime's `.NET SigHandler` dispatching SIGTERM to the host, the host's shutdown
 /// work) exists because of how the tool stopped it, and only the pthread log, which records until the process exits,

@@ -11,7 +11,7 @@ public static class PthreadRecorder
 {
     public const string LibraryName = "libtrace-threads-preload.so";
     public const string LogVariable = "TRACE_THREADS_PTHREAD_LOG";
-    public const string LogSuffix = ".pthreads.jsonl";
+    public const string LogSuffix = Model.Sidecars.PthreadLogSuffix;
 
     /// <summary>The preload library beside the tool, or null when it cannot be used here.</summary>
     public static string? Library()
@@ -32,17 +32,26 @@ public static class PthreadRecorder
         return options.PthreadHook && options.Target is CollectTarget.Launch && Library() is not null && !string.IsNullOrEmpty(tracePath) ? tracePath + LogSuffix : null;
     }
 
-    /// <summary>Variables to add to a launched target's environment (none when the hook is off or unavailable).</summary>
-    public static IEnumerable<KeyValuePair<string, string?>> Environment(CollectOptions options, string tracePath)
+    /// <summary>
+    /// Variables to add to a launched target's environment (none when the hook is off or unavailable). A log left by an
+    /// earlier recording to the same path is deleted: every process of the target appends to the log it finds there
+    /// (they share its cursor), so an old one would mix two runs.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string?>> Environment(CollectOptions options, string tracePath)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (LogPath(options, tracePath) is not { } log || Library() is not { } library)
         {
-            yield break;
+            return [];
         }
 
+        File.Delete(log);
+        File.Delete(tracePath + Model.Sidecars.LegacyPthreadLogSuffix); // analyze would not read it beside a new log, but it is stale
         var existing = System.Environment.GetEnvironmentVariable("LD_PRELOAD");
-        yield return new("LD_PRELOAD", string.IsNullOrEmpty(existing) ? library : library + ":" + existing);
-        yield return new(LogVariable, log);
+        return
+        [
+            new("LD_PRELOAD", string.IsNullOrEmpty(existing) ? library : library + ":" + existing),
+            new(LogVariable, log),
+        ];
     }
 }

@@ -1,29 +1,106 @@
+using System.Buffers.Binary;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using TraceThreads.Model;
+using Format = TraceThreads.Model.PthreadLogFormat;
 
 namespace TraceThreads.Load;
 
+/// <summary>One thread creation from the recorder's log, its frames as the recorder named them (jitted code: "0x...").</summary>
+internal sealed record PthreadRecord(int Pid, int Tid, int Creator, string? Api, long? CreatedNs, string? Start, IReadOnlyList<string> Frames);
+
 /// <summary>
-/// Reads the pthread_create log (`&lt;trace&gt;.pthreads.jsonl`, docs/pthread-log.md) that collect's preloaded recorder
-/// writes in launch mode: one line per thread, with the creating OS thread, the native frames of the creation and the
-/// start routine. Lines of other processes (children that inherited LD_PRELOAD) are skipped; lines that are torn or
-/// not what the format says are skipped and counted. It streams in bounded memory.
+/// Reads the creation log (`&lt;trace&gt;.pthreads`, docs/pthread-log.md) that collect's preloaded recorder writes in
+/// launch mode: one record per thread, with the creating OS thread, the native frames of the creation and the start
+/// routine. Two formats: the binary log the recorder maps (since 2026-12), and the older JSON lines
+/// (`&lt;trace&gt;.pthreads.jsonl`) beside traces recorded before; the content decides, not the name. Records of other
+/// processes (children that inherited LD_PRELOAD) are skipped; records that are torn or not what the format says are
+/// skipped and counted, and so are creations the recorder could not store. It streams in bounded memory.
 /// </summary>
 internal static class PthreadLogReader
 {
     public const string Suffix = Sidecars.PthreadLogSuffix;
 
-    /// <summary>The recorder keeps 32 frames (ttpreload.c); more is not from it.</summary>
+    /// <summary>The JSON recorder kept 24 frames; more is not from it.</summary>
     private const int MaxFrames = 64;
 
-    public static string? FindBeside(string tracePath) => File.Exists(tracePath + Suffix) ? tracePath + Suffix : null;
+    /// <summary>Distinct named addresses kept: a process has a few hundred; the bound is for damaged or hostile files.</summary>
+    private const int MaxNames = 1 << 18;
+
+    public static string? FindBeside(string tracePath) =>
+        File.Exists(tracePath + Suffix) ? tracePath + Suffix
+        : File.Exists(tracePath + Sidecars.LegacyPthreadLogSuffix) ? tracePath + Sidecars.LegacyPthreadLogSuffix
+        : null;
 
     public static void Merge(string path, TraceFacts facts)
     {
         var startUnixMs = facts.Info.StartUtc is { } start ? (start - DateTime.UnixEpoch).TotalMilliseconds : (double?)null;
-        var pid = facts.Info.ProcessId;
         var read = 0;
+        var frameNames = new Dictionary<string, string>(StringComparer.Ordinal);
+        var summary = Read(path, facts.Info.ProcessId, r =>
+        {
+            var t = facts.Thread(r.Tid);
+            t.NativeCreatorTid = r.Creator;
+            if (startUnixMs is not null && r.CreatedNs is { } created)
+            {
+                t.NativeCreatedAtMs = (created / 1e6) - startUnixMs;
+            }
+
+            t.NativeStartRoutine = r.Start;
+            var frames = new string[r.Frames.Count];
+            for (var i = 0; i < frames.Length; i++)
+            {
+                // Threads share their creation frames: one string per distinct frame.
+                if (!frameNames.TryGetValue(r.Frames[i], out var name))
+                {
+                    name = ResolveManaged(r.Frames[i], facts.Methods);
+                    if (frameNames.Count < MaxNames)
+                    {
+                        frameNames[r.Frames[i]] = name;
+                    }
+                }
+
+                frames[i] = name;
+            }
+
+            t.NativeCreationFrames = frames;
+            read++;
+        });
+
+        var file = Path.GetFileName(path);
+        if (summary.Unreadable > 0)
+        {
+            // Records are written whole (a line by one write(2), a binary record committed last); a torn one is a
+            // killed target, anything else damage.
+            facts.Warnings.Add($"the pthread_create log '{file}' had {summary.Unreadable} unreadable {(summary.Binary ? "record" : "line")}(s), skipped.");
+        }
+
+        if (summary.Lost > 0)
+        {
+            facts.Warnings.Add($"the pthread_create log '{file}' is missing {summary.Lost} record(s) ({summary.LostReason}): threads created then have no native creator from it.");
+        }
+
+        facts.HasPthreadLog = read > 0;
+    }
+
+    /// <summary>What a read found besides the records.</summary>
+    internal readonly record struct Summary(bool Binary, int Unreadable, long Lost, string LostReason);
+
+    /// <summary>Calls <paramref name="onRecord"/> for each creation of <paramref name="pid"/> (of every process when null).</summary>
+    internal static Summary Read(string path, int? pid, Action<PthreadRecord> onRecord)
+    {
+        Span<byte> head = stackalloc byte[8];
+        using (var s = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            head = head[..s.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
+        }
+
+        return Format.IsBinary(head) ? ReadBinary(path, pid, onRecord) : ReadJsonLines(path, pid, onRecord);
+    }
+
+    private static Summary ReadJsonLines(string path, int? pid, Action<PthreadRecord> onRecord)
+    {
         var invalid = 0;
         var lines = new JsonLines(path);
         foreach (var e in lines.Objects())
@@ -39,6 +116,7 @@ internal static class PthreadLogReader
             var tid = f.Id("tid");
             var creator = f.Id("creator");
             var routine = f.Text("start");
+            var api = f.Text("api");
             long? createdNs = null;
             if (e.TryGetProperty("createdNs", out var ns))
             {
@@ -53,7 +131,7 @@ internal static class PthreadLogReader
                 }
             }
 
-            var frames = Frames(e, facts.Methods);
+            var frames = Frames(e);
             if (f.Bad || frames is null)
             {
                 invalid++;
@@ -65,30 +143,14 @@ internal static class PthreadLogReader
                 continue;
             }
 
-            var t = facts.Thread(tid);
-            t.NativeCreatorTid = creator;
-            if (startUnixMs is not null && createdNs is { } created)
-            {
-                t.NativeCreatedAtMs = (created / 1e6) - startUnixMs;
-            }
-
-            t.NativeStartRoutine = routine;
-            t.NativeCreationFrames = frames;
-            read++;
+            onRecord(new PthreadRecord(linePid, tid, creator, api, createdNs, routine, frames));
         }
 
-        var bad = lines.Unreadable + invalid;
-        if (bad > 0)
-        {
-            // Lines of a log are written whole by one write(2) each; a torn last one is a killed target, anything else damage.
-            facts.Warnings.Add($"the pthread_create log '{Path.GetFileName(path)}' had {bad} unreadable line(s), skipped.");
-        }
-
-        facts.HasPthreadLog = read > 0;
+        return new Summary(false, lines.Unreadable + invalid, 0, "");
     }
 
     /// <summary>The frames, or null when the field is not an array of at most <see cref="MaxFrames"/> strings.</summary>
-    private static List<string>? Frames(JsonElement e, MethodMap methods)
+    private static List<string>? Frames(JsonElement e)
     {
         if (!e.TryGetProperty("frames", out var array))
         {
@@ -121,10 +183,173 @@ internal static class PthreadLogReader
                 return null;
             }
 
-            frames.Add(ResolveManaged(frame, methods));
+            frames.Add(frame);
         }
 
         return frames;
+    }
+
+    /// <summary>
+    /// The binary log, in two passes over the file: the name records (an address is named after the first thread that
+    /// used it), then the thread records. A slot whose kind is 0 below the cursor was claimed and never completed
+    /// (its writer was killed, or the disk was full); above the cursor it is unused space (the file grows by 1 MB).
+    /// </summary>
+    private static Summary ReadBinary(string path, int? pid, Action<PthreadRecord> onRecord)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var length = RandomAccess.GetLength(file);
+        var header = new byte[Format.HeaderSize];
+        var got = Fill(file, header, 0);
+        if (got < Format.WrittenOffset + 8
+            || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(Format.HeaderSizeOffset)) != Format.HeaderSize
+            || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(Format.RecordSizeOffset)) != Format.RecordSize)
+        {
+            return new Summary(true, 1, 0, "");
+        }
+
+        var cursor = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(Format.CursorOffset));
+        var notClaimed = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(Format.LostOffset));
+        var slots = Math.Max(0, (length - Format.HeaderSize) / Format.RecordSize);
+        // A cursor is a whole number of records; one that is not, or is beyond any real log (1 TB), is damage.
+        var cursorSlots = cursor % Format.RecordSize == 0 && cursor <= 1UL << 40 ? (long)(cursor / Format.RecordSize) : -1;
+
+        var names = new Dictionary<(uint Pid, ulong Address), string>();
+        var buffer = new byte[Format.RecordSize * 256];
+        ForEachSlot(file, slots, buffer, (slot, r) =>
+        {
+            if (BinaryPrimitives.ReadUInt32LittleEndian(r) != Format.NameKind || names.Count >= MaxNames)
+            {
+                return;
+            }
+
+            var namePid = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.NamePid..]);
+            var textLength = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.NameLength..]);
+            if ((pid is null || namePid == pid) && textLength is > 0 and <= Format.MaxNameBytes && Ascii.IsValid(r.Slice(Format.NameText, textLength)))
+            {
+                names.TryAdd((namePid, BinaryPrimitives.ReadUInt64LittleEndian(r[Format.NameAddress..])), Encoding.ASCII.GetString(r.Slice(Format.NameText, textLength)));
+            }
+        });
+
+        var unreadable = 0;
+        long uncommitted = 0;
+        ForEachSlot(file, slots, buffer, (slot, r) =>
+        {
+            var kind = BinaryPrimitives.ReadUInt32LittleEndian(r);
+            if (kind == Format.NameKind)
+            {
+                unreadable += NameRecordValid(r) ? 0 : 1;
+                return;
+            }
+
+            if (kind == 0)
+            {
+                uncommitted += slot < cursorSlots ? 1 : 0;
+                return;
+            }
+
+            if (kind != Format.ThreadKind || ThreadRecord(r, names) is not { } record)
+            {
+                unreadable++;
+                return;
+            }
+
+            if (pid is null || record.Pid == pid)
+            {
+                onRecord(record);
+            }
+        });
+
+        // A log shorter than its cursor was cut (copied while written, a full disk): the records past its end are lost.
+        var cut = cursorSlots > slots ? cursorSlots - slots : 0;
+        var lost = (long)Math.Min(notClaimed, int.MaxValue) + uncommitted + cut;
+        var reasons = new List<string>();
+        if (notClaimed > 0)
+        {
+            reasons.Add($"{notClaimed} creation(s) found no free start slot: more than 512 in flight");
+        }
+
+        if (uncommitted > 0)
+        {
+            reasons.Add($"{uncommitted} never completed: a process killed while writing, or a full disk");
+        }
+
+        if (cut > 0)
+        {
+            reasons.Add($"{cut} past the end of the file: it was cut short");
+        }
+
+        return new Summary(true, unreadable, lost, string.Join("; ", reasons));
+    }
+
+    private static bool NameRecordValid(ReadOnlySpan<byte> r)
+    {
+        var textLength = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.NameLength..]);
+        return textLength is > 0 and <= Format.MaxNameBytes && Ascii.IsValid(r.Slice(Format.NameText, textLength));
+    }
+
+    /// <summary>A thread record, or null when its fields are not what the recorder writes.</summary>
+    private static PthreadRecord? ThreadRecord(ReadOnlySpan<byte> r, Dictionary<(uint Pid, ulong Address), string> names)
+    {
+        var recordPid = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadPid..]);
+        var tid = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadTid..]);
+        var creator = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadCreator..]);
+        var api = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.ThreadApi..]);
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.ThreadFrameCount..]);
+        var created = BinaryPrimitives.ReadInt64LittleEndian(r[Format.ThreadCreatedNs..]);
+        if (recordPid is 0 or > int.MaxValue || tid is 0 or > int.MaxValue || creator is 0 or > int.MaxValue || api > 1 || count > Format.MaxFrames || created <= 0)
+        {
+            return null;
+        }
+
+        var frames = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            frames[i] = Name(names, recordPid, BinaryPrimitives.ReadUInt64LittleEndian(r[(Format.ThreadFrames + (8 * i))..]));
+        }
+
+        var routine = BinaryPrimitives.ReadUInt64LittleEndian(r[Format.ThreadRoutine..]);
+        return new PthreadRecord((int)recordPid, (int)tid, (int)creator, api == 1 ? "thrd_create" : null, created,
+            routine == 0 ? null : Name(names, recordPid, routine), frames);
+    }
+
+    /// <summary>The name the recorder gave an address, or "0x..." (jitted code, which no module maps).</summary>
+    private static string Name(Dictionary<(uint Pid, ulong Address), string> names, uint pid, ulong address) =>
+        names.TryGetValue((pid, address), out var name) ? name : "0x" + address.ToString("x", CultureInfo.InvariantCulture);
+
+    private delegate void SlotAction(long slot, ReadOnlySpan<byte> record);
+
+    private static void ForEachSlot(Microsoft.Win32.SafeHandles.SafeFileHandle file, long slots, byte[] buffer, SlotAction action)
+    {
+        for (long slot = 0; slot < slots;)
+        {
+            var n = Fill(file, buffer, Format.HeaderSize + (slot * Format.RecordSize)) / Format.RecordSize;
+            if (n == 0)
+            {
+                return; // the file shrank while being read
+            }
+
+            for (var i = 0; i < n && slot < slots; i++, slot++)
+            {
+                action(slot, buffer.AsSpan(i * Format.RecordSize, Format.RecordSize));
+            }
+        }
+    }
+
+    private static int Fill(Microsoft.Win32.SafeHandles.SafeFileHandle file, byte[] buffer, long offset)
+    {
+        var total = 0;
+        while (total < buffer.Length)
+        {
+            var n = RandomAccess.Read(file, buffer.AsSpan(total), offset + total);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+        }
+
+        return total;
     }
 
     /// <summary>dladdr cannot name jitted code; the trace's method map can ("0x7f..." becomes the managed method).</summary>

@@ -9,8 +9,11 @@ public static class Sidecars
     /// <summary>The OS thread census (docs/census-format.md).</summary>
     public const string CensusSuffix = ".threads.jsonl";
 
-    /// <summary>The pthread_create log of the preloaded recorder (docs/pthread-log.md).</summary>
-    public const string PthreadLogSuffix = ".pthreads.jsonl";
+    /// <summary>The creation log of the preloaded recorder (docs/pthread-log.md), binary.</summary>
+    public const string PthreadLogSuffix = ".pthreads";
+
+    /// <summary>The same log in its older JSON-lines format, beside traces recorded before 2026-12-02; still read.</summary>
+    public const string LegacyPthreadLogSuffix = ".pthreads.jsonl";
 }
 
 /// <summary>Field names and event kinds of the census (docs/census-format.md), shared by its writer and its reader.</summary>

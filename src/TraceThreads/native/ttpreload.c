@@ -4,17 +4,26 @@
 // This shim answers "who created this thread" for every thread of the process, native ones included: it wraps the
 // public functions through which a program asks glibc for a thread (pthread_create, and C11 thrd_create, which glibc
 // 2.28+ implements with an internal call that an interposed pthread_create never sees), remembers the creating thread
-// and its native stack, and when the new thread starts it appends one JSON line to $TRACE_THREADS_PTHREAD_LOG with a
-// single write(2) (O_APPEND keeps concurrent lines whole).
+// and its native stack, and when the new thread starts it stores one fixed-size binary record in
+// $TRACE_THREADS_PTHREAD_LOG, a file every process of the target maps MAP_SHARED.
 //
-// Cost. The hot path (one creation) takes no lock, allocates nothing and makes no system call besides that write:
+// Cost. The hot path (one creation) takes no lock, allocates nothing and makes no system call:
+// - a record is a 256-byte slot of the mapped file, claimed with an atomic fetch-add on the cursor in the file's
+//   header (shared by every process that maps it: forked and exec'd children too) and committed by a release store
+//   of its kind, written last, so a reader never takes a half-written slot for a record. The pages are the file's
+//   page cache: a target killed with SIGKILL loses no committed record;
+// - the file grows by 1 MB chunks (4,096 records), allocated with fallocate(2) by the creation that claims a chunk's
+//   first slot: one system call per 4,096 creations. A record that finds its chunk not allocated (yet), or lies beyond
+//   the mapping, is written with pwrite(2) instead; fallocate(2) is what makes a write through the mapping unable to
+//   fail (a full disk would be SIGBUS in the target, pwrite just fails: the slot then stays empty and the reader counts
+//   it lost);
 // - start data travels to the new thread in a fixed pool of slots claimed with a compare-and-swap, not malloc;
 // - thread ids are read from glibc's thread descriptor (the offset glibc publishes for debuggers as
 //   _thread_db_pthread_tid, checked against gettid(2) once), not with a gettid system call;
-// - frames are named with dladdr(3), which takes the loader's lock, only the first time an address is seen: names are
-//   kept in a lock-free table;
+// - records hold raw addresses; an address is named with dladdr(3), which takes the loader's lock, once, the first
+//   time it is seen, into a name record (a lock-free table remembers which addresses were named);
 // - backtrace(3) loads its unwinder (dlopen, malloc) once at initialisation, not during a creation.
-// It must never break the target: any failure falls through to the real function, without a record.
+// It must never break the target: any failure falls through to the real function, without a record (counted).
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,16 +36,65 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
 
-#define TT_MAX_FRAMES 24
+#define TT_MAX_FRAMES 25 // the wrapper's own frame and 24 of its caller's
 #define TT_SLOTS 512
 #define TT_NAMES 4096
 #define TT_NAME_PROBES 16
 #define TT_NAME_SIZE 160
+
+// The file (docs/pthread-log.md): a 4 KB header, then 256-byte records; all little-endian.
+#define TT_MAGIC 0x3130524854505454ULL // "TTPTHR01"
+#define TT_HEADER 4096
+#define TT_RECORD 256
+#define TT_CHUNK (1u << 20)
+#define TT_CHUNKS 2048                           // 2 GB of records mapped (address space only); beyond, pwrite
+#define TT_KIND_THREAD 0x31545454u               // "TTT1"
+#define TT_KIND_NAME 0x314E5454u                 // "TTN1"
+
+struct tt_header {
+    uint64_t magic;
+    uint32_t header_size;
+    uint32_t record_size;
+    _Atomic uint64_t cursor;   // bytes of records claimed: record i is at TT_HEADER + i * TT_RECORD
+    _Atomic uint64_t lost;     // creations that could not claim a record (start pool full)
+    _Atomic uint64_t written;  // records written with pwrite(2) instead of through the mapping
+    uint32_t chunk_size;
+    uint32_t reserved[5];
+    _Atomic uint8_t allocated[TT_CHUNKS]; // 1 once chunk i is allocated (fallocate) and may be written through the mapping
+};                                        // the last byte of the header page stays 0: see grow_to()
+
+struct tt_thread_record {
+    _Atomic uint32_t kind; // TT_KIND_THREAD, stored last
+    uint32_t pid;
+    uint32_t tid;
+    uint32_t creator;
+    uint16_t api;          // 0 pthread_create, 1 thrd_create
+    uint16_t frames;
+    uint32_t reserved;
+    int64_t created_ns;
+    int64_t started_ns;
+    uint64_t routine;
+    uint64_t stack[TT_MAX_FRAMES - 1];
+};
+
+struct tt_name_record {
+    _Atomic uint32_t kind; // TT_KIND_NAME, stored last
+    uint32_t pid;
+    uint64_t address;
+    uint16_t length;
+    char text[TT_NAME_SIZE];
+};
+
+_Static_assert(sizeof(struct tt_header) <= TT_HEADER - 8, "header");
+_Static_assert(sizeof(struct tt_thread_record) <= TT_RECORD - 8, "record");
+_Static_assert(sizeof(struct tt_name_record) <= TT_RECORD - 8, "record");
+_Static_assert(offsetof(struct tt_thread_record, stack) == 48, "layout");
 
 typedef int (*pthread_create_fn)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 typedef int (*thrd_create_fn)(thrd_t *, thrd_start_t, void *);
@@ -54,17 +112,15 @@ struct tt_start {
     void *stack[TT_MAX_FRAMES];
 };
 
-// A name computed once per address: key is claimed with a CAS, then text is written and ready published.
+// An address named once: key is claimed with a CAS by the thread that writes its name record.
 struct tt_name {
     atomic_uintptr_t key;
-    atomic_int ready;
-    int length;
-    char text[TT_NAME_SIZE];
 };
 
 static pthread_create_fn real_pthread_create;
 static thrd_create_fn real_thrd_create;
 static int log_fd = -1;
+static struct tt_header *header; // the mapped file; records follow it
 static int tid_offset = -1;
 static pid_t process_id; // getpid(2) is a system call in glibc 2.25+: kept here, refreshed in a forked child
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -82,8 +138,62 @@ static pid_t current_tid(void) {
     return (pid_t)syscall(SYS_gettid);
 }
 
+// A forked child shares the mapping and the cursor (MAP_SHARED), but not the parent's memory of which addresses
+// were named: forget them, so that the child's records get names under its own pid.
 static void tt_forked(void) {
     process_id = getpid();
+    for (int i = 0; i < TT_NAMES; i++) {
+        atomic_store_explicit(&names[i].key, 0, memory_order_relaxed);
+    }
+}
+
+// Makes the file at least `size` bytes long without ever shrinking it: another process may have grown it further.
+// fallocate(2) also reserves the blocks, so that writes through the mapping cannot fail later.
+static int grow_to(uint64_t offset, uint64_t length) {
+    return fallocate(log_fd, 0, (off_t)offset, (off_t)length) == 0;
+}
+
+static int open_log(const char *path) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return 0;
+    }
+    log_fd = fd;
+    // The header and the first chunk. Where fallocate is not supported, a zero byte written at the header's last
+    // offset (always 0) extends the file to the header without shrinking it; records then all go through pwrite.
+    int chunk0 = grow_to(0, TT_HEADER + TT_CHUNK);
+    if (!chunk0) {
+        char zero = 0;
+        if (pwrite(fd, &zero, 1, TT_HEADER - 1) != 1) {
+            close(fd);
+            log_fd = -1;
+            return 0;
+        }
+    }
+    void *map = mmap(NULL, TT_HEADER + (size_t)TT_CHUNKS * TT_CHUNK, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+    if (map == MAP_FAILED) {
+        close(fd);
+        log_fd = -1;
+        return 0;
+    }
+    struct tt_header *h = (struct tt_header *)map;
+    // The first process to map the file writes the header; the fields are the same in every process.
+    h->header_size = TT_HEADER;
+    h->record_size = TT_RECORD;
+    h->chunk_size = TT_CHUNK;
+    uint64_t expected = 0;
+    if (!__atomic_compare_exchange_n(&h->magic, &expected, TT_MAGIC, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) && expected != TT_MAGIC) {
+        munmap(map, TT_HEADER + (size_t)TT_CHUNKS * TT_CHUNK); // not our format (an old text log?): leave it alone
+        close(fd);
+        log_fd = -1;
+        return 0;
+    }
+    if (chunk0) {
+        madvise((char *)map + TT_HEADER, TT_CHUNK, MADV_POPULATE_WRITE);
+        atomic_store_explicit(&h->allocated[0], 1, memory_order_release);
+    }
+    header = h;
+    return 1;
 }
 
 static void tt_init(void) {
@@ -103,7 +213,9 @@ static void tt_init(void) {
     void *warm[2];
     backtrace(warm, 2);
     const char *path = getenv("TRACE_THREADS_PTHREAD_LOG");
-    log_fd = path && *path ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+    if (path && *path) {
+        open_log(path);
+    }
 }
 
 static long long now_ns(void) {
@@ -112,22 +224,67 @@ static long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-// "module!symbol+0xoff" (or "module+0xoff", or "0x..." for code no module maps, such as jitted code); JSON-safe:
-// anything outside printable ASCII, quotes and backslashes are replaced rather than escaped.
-static int describe_uncached(char *out, size_t size, void *address) {
+// Claims the next record slot. Returns the slot in the mapping, or NULL when it must be written with pwrite(2) at
+// *offset (its chunk is not allocated, or it lies beyond the mapping).
+static void *claim_record(uint64_t *offset) {
+    uint64_t at = atomic_fetch_add_explicit(&header->cursor, TT_RECORD, memory_order_relaxed);
+    *offset = TT_HEADER + at;
+    uint64_t chunk = at / TT_CHUNK;
+    if (chunk >= TT_CHUNKS) {
+        return NULL;
+    }
+    if (!atomic_load_explicit(&header->allocated[chunk], memory_order_acquire)) {
+        // The creation that claims a chunk's first slot allocates the chunk; the others of that chunk that come
+        // before it is done use pwrite.
+        if (at % TT_CHUNK != 0 || !grow_to(TT_HEADER + chunk * TT_CHUNK, TT_CHUNK)) {
+            return NULL;
+        }
+        // Fault the chunk's pages in now, in one system call, instead of one page fault per 16 records.
+        madvise((char *)header + TT_HEADER + chunk * TT_CHUNK, TT_CHUNK, MADV_POPULATE_WRITE);
+        atomic_store_explicit(&header->allocated[chunk], 1, memory_order_release);
+        if (chunk >= 2) {
+            // Records two chunks back are written: drop them from this process's resident memory (the page cache
+            // and the file keep them), so that the target's RSS does not grow with its thread creations.
+            madvise((char *)header + TT_HEADER + (chunk - 2) * TT_CHUNK, TT_CHUNK, MADV_DONTNEED);
+        }
+    }
+    return (char *)header + *offset;
+}
+
+// Fills and commits a record built in `record` (kind not set): through the mapping, or with pwrite(2).
+static void store_record(const void *record, size_t size, uint32_t kind) {
+    uint64_t offset;
+    char *slot = claim_record(&offset);
+    if (slot) {
+        memcpy(slot + sizeof(uint32_t), (const char *)record + sizeof(uint32_t), size - sizeof(uint32_t));
+        atomic_store_explicit((_Atomic uint32_t *)slot, kind, memory_order_release);
+        return;
+    }
+    char whole[TT_RECORD];
+    memset(whole, 0, sizeof whole);
+    memcpy(whole, record, size);
+    memcpy(whole, &kind, sizeof kind);
+    // A failed write leaves the slot empty: the reader counts it lost (claimed but never committed).
+    if (pwrite(log_fd, whole, TT_RECORD, (off_t)offset) == TT_RECORD) {
+        atomic_fetch_add_explicit(&header->written, 1, memory_order_relaxed);
+    }
+}
+
+// "module!symbol+0xoff" or "module+0xoff"; 0 when no module maps the address (jitted code: the reader names it
+// from the trace's method map). Anything outside printable ASCII, quotes and backslashes become '?'.
+static int describe(char *out, size_t size, void *address) {
     Dl_info info;
     memset(&info, 0, sizeof info);
     int n;
-    if (dladdr(address, &info) && info.dli_fname) {
-        const char *module = strrchr(info.dli_fname, '/');
-        module = module ? module + 1 : info.dli_fname;
-        if (info.dli_sname && info.dli_saddr) {
-            n = snprintf(out, size, "%s!%s+0x%lx", module, info.dli_sname, (unsigned long)((char *)address - (char *)info.dli_saddr));
-        } else {
-            n = snprintf(out, size, "%s+0x%lx", module, (unsigned long)((char *)address - (char *)info.dli_fbase));
-        }
+    if (!dladdr(address, &info) || !info.dli_fname) {
+        return 0;
+    }
+    const char *module = strrchr(info.dli_fname, '/');
+    module = module ? module + 1 : info.dli_fname;
+    if (info.dli_sname && info.dli_saddr) {
+        n = snprintf(out, size, "%s!%s+0x%lx", module, info.dli_sname, (unsigned long)((char *)address - (char *)info.dli_saddr));
     } else {
-        n = snprintf(out, size, "0x%lx", (unsigned long)address);
+        n = snprintf(out, size, "%s+0x%lx", module, (unsigned long)((char *)address - (char *)info.dli_fbase));
     }
     if (n < 0) return 0;
     if ((size_t)n >= size) n = (int)size - 1;
@@ -137,38 +294,40 @@ static int describe_uncached(char *out, size_t size, void *address) {
     return n;
 }
 
-// The same, from the table when this address was named before. A library unloaded and another loaded at the same
-// address would keep the first name; .NET does not unload native libraries.
-static int describe(char *out, size_t size, void *address) {
+// Writes a name record for an address the first time this process sees it (when the table is full, every time).
+// A library unloaded and another loaded at the same address would keep the first name; .NET does not unload native
+// libraries.
+static void name_once(void *address) {
     uintptr_t key = (uintptr_t)address;
     if (key == 0) {
-        return describe_uncached(out, size, address);
+        return;
     }
     size_t h = (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 52) % TT_NAMES;
     for (int probe = 0; probe < TT_NAME_PROBES; probe++) {
         struct tt_name *e = &names[(h + probe) % TT_NAMES];
-        uintptr_t seen = atomic_load_explicit(&e->key, memory_order_acquire);
+        uintptr_t seen = atomic_load_explicit(&e->key, memory_order_relaxed);
+        if (seen == key) {
+            return;
+        }
         if (seen == 0) {
             uintptr_t expected = 0;
             if (atomic_compare_exchange_strong(&e->key, &expected, key)) {
-                e->length = describe_uncached(e->text, sizeof e->text, address);
-                atomic_store_explicit(&e->ready, 1, memory_order_release);
-                seen = key;
-            } else {
-                seen = expected;
+                break;
             }
-        }
-        if (seen == key) {
-            if (!atomic_load_explicit(&e->ready, memory_order_acquire)) {
-                break; // another thread is naming it right now
+            if (expected == key) {
+                return;
             }
-            int n = e->length < (int)size ? e->length : (int)size - 1;
-            memcpy(out, e->text, (size_t)n);
-            out[n] = '\0';
-            return n;
         }
     }
-    return describe_uncached(out, size, address);
+    struct tt_name_record record;
+    record.pid = (uint32_t)process_id;
+    record.address = key;
+    int n = describe(record.text, sizeof record.text, address);
+    if (n <= 0) {
+        return;
+    }
+    record.length = (uint16_t)n;
+    store_record(&record, offsetof(struct tt_name_record, text) + (size_t)n, TT_KIND_NAME);
 }
 
 static struct tt_start *claim_slot(void) {
@@ -179,7 +338,9 @@ static struct tt_start *claim_slot(void) {
             return slot;
         }
     }
-    return NULL; // more than TT_SLOTS creations in flight: this one goes unrecorded
+    // More than TT_SLOTS creations in flight: this one goes unrecorded, and the log says how many did.
+    atomic_fetch_add_explicit(&header->lost, 1, memory_order_relaxed);
+    return NULL;
 }
 
 static void release_slot(struct tt_start *slot) {
@@ -187,23 +348,26 @@ static void release_slot(struct tt_start *slot) {
 }
 
 static void write_record(const struct tt_start *start, pid_t tid) {
-    char line[8192];
-    size_t len = 0;
-    int n = snprintf(line, sizeof line, "{\"e\":\"pthread\",\"pid\":%d,\"tid\":%d,\"creator\":%d,\"createdNs\":%lld,\"startedNs\":%lld,%s\"start\":\"",
-                     (int)process_id, (int)tid, (int)start->creator, start->created_ns, now_ns(),
-                     start->api == TT_THRD ? "\"api\":\"thrd_create\"," : "");
-    len = n > 0 ? (size_t)n : 0;
-    len += describe(line + len, sizeof line - len, start->routine);
-    len += snprintf(line + len, sizeof line - len, "\",\"frames\":[");
+    struct tt_thread_record record;
+    record.pid = (uint32_t)process_id;
+    record.tid = (uint32_t)tid;
+    record.creator = (uint32_t)start->creator;
+    record.api = start->api == TT_THRD ? 1 : 0;
+    record.reserved = 0;
+    record.created_ns = start->created_ns;
+    record.started_ns = now_ns();
+    record.routine = (uint64_t)(uintptr_t)start->routine;
     // Frame 0 is this shim's wrapper; the caller starts at 1.
-    for (int i = 1; i < start->frames && len + 300 < sizeof line; i++) {
-        len += snprintf(line + len, sizeof line - len, "%s\"", i > 1 ? "," : "");
-        len += describe(line + len, sizeof line - len - 4, start->stack[i]);
-        line[len++] = '"';
+    int frames = start->frames > 1 ? start->frames - 1 : 0;
+    record.frames = (uint16_t)frames;
+    for (int i = 0; i < frames; i++) {
+        record.stack[i] = (uint64_t)(uintptr_t)start->stack[i + 1];
     }
-    len += snprintf(line + len, sizeof line - len, "]}\n");
-    ssize_t ignored = write(log_fd, line, len);
-    (void)ignored;
+    store_record(&record, offsetof(struct tt_thread_record, stack) + (size_t)frames * sizeof(uint64_t), TT_KIND_THREAD);
+    name_once(start->routine);
+    for (int i = 1; i < start->frames; i++) {
+        name_once(start->stack[i]);
+    }
 }
 
 static void *tt_trampoline(void *p) {
@@ -221,7 +385,7 @@ static void *tt_trampoline(void *p) {
 
 // Inlined, so that backtrace's frame 0 is the wrapper the program called.
 static inline __attribute__((always_inline)) struct tt_start *prepare(enum tt_api api, void *routine, void *arg) {
-    struct tt_start *start = log_fd >= 0 ? claim_slot() : NULL;
+    struct tt_start *start = header ? claim_slot() : NULL;
     if (!start) {
         return NULL;
     }

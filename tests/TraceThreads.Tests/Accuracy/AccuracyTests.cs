@@ -98,7 +98,7 @@ public sealed class AccuracyTests(ITestOutputHelper output)
         Directory.CreateDirectory(dir);
         var trace = Path.Combine(dir, scenario + ".nettrace");
         var truthPath = Path.Combine(dir, scenario + ".truth.json");
-        foreach (var stale in new[] { trace, trace + ".threads.jsonl", trace + ".pthreads.jsonl", truthPath })
+        foreach (var stale in new[] { trace, trace + ".threads.jsonl", trace + ".pthreads.jsonl", trace + ".pthreads", truthPath })
         {
             File.Delete(stale);
         }

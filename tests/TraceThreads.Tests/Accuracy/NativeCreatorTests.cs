@@ -24,7 +24,7 @@ public sealed class NativeCreatorTests
         var start = app.CreateStartInfo("native", truthPath);
         var collect = await ToolProcess.RunAsync(["collect", "-o", trace, "--", start.FileName, .. start.ArgumentList]);
         Assert.True(collect.ExitCode == 0, collect.Stderr);
-        Assert.True(File.Exists(trace + ".pthreads.jsonl"), "collect did not write the pthread_create log in launch mode");
+        Assert.True(File.Exists(trace + ".pthreads"), "collect did not write the pthread_create log in launch mode");
 
         var analyze = await Infrastructure.Cli.RunAsync("analyze", trace, "--format", "json");
         Assert.Equal(0, analyze.ExitCode);
@@ -71,13 +71,16 @@ public sealed class NativeCreatorTests
         var truth = GroundTruth.Load(truthPath);
         var c11 = truth.WithCategory("native").ToList();
         Assert.Equal(4, c11.Count);
-        var records = File.ReadAllLines(trace + ".pthreads.jsonl").Select(l => JsonDocument.Parse(l).RootElement)
-            .Where(r => r.GetProperty("pid").GetInt32() == truth.Pid).ToDictionary(r => r.GetProperty("tid").GetInt32());
+        var records = new Dictionary<int, TraceThreads.Load.PthreadRecord>();
+        var summary = TraceThreads.Load.PthreadLogReader.Read(trace + ".pthreads", truth.Pid, r => records[r.Tid] = r);
+        Assert.True(summary.Binary);
+        Assert.Equal(0, summary.Unreadable);
+        Assert.Equal(0, summary.Lost);
         foreach (var expected in c11)
         {
             Assert.True(records.TryGetValue(expected.OsThreadId, out var record), $"no creation record for C11 thread {expected.OsThreadId} ({expected.Name})");
-            Assert.Equal("thrd_create", record.GetProperty("api").GetString());
-            Assert.StartsWith("libttnative.so", record.GetProperty("start").GetString(), StringComparison.Ordinal); // a static function: module+offset
+            Assert.Equal("thrd_create", record.Api);
+            Assert.StartsWith("libttnative.so", record.Start, StringComparison.Ordinal); // a static function: module+offset
         }
 
         var analyze = await Infrastructure.Cli.RunAsync("analyze", trace, "--format", "json");
@@ -102,7 +105,7 @@ public sealed class NativeCreatorTests
         var start = app.CreateStartInfo("threads", Path.Combine(dir, "truth.json"));
         var collect = await ToolProcess.RunAsync(["collect", "--no-pthread-hook", "-o", trace, "--", start.FileName, .. start.ArgumentList]);
         Assert.True(collect.ExitCode == 0, collect.Stderr);
-        Assert.False(File.Exists(trace + ".pthreads.jsonl"));
+        Assert.False(File.Exists(trace + ".pthreads"));
         Assert.Equal(0, (await Infrastructure.Cli.RunAsync("analyze", trace)).ExitCode);
     }
 }

@@ -286,7 +286,8 @@ public class ThreadCensusTests
     public async Task An_exit_balanced_by_a_creation_is_found_when_the_creation_log_grows()
     {
         // Same count (2) at every poll, but thread 2 is replaced by thread 3 at poll 2: only the log tells.
-        var log = Path.Combine(Directory.CreateTempSubdirectory("tt-census-").FullName, "x.pthreads.jsonl");
+        var log = Path.Combine(Directory.CreateTempSubdirectory("tt-census-").FullName, "x.pthreads");
+        var entry = new TraceThreads.Fuzz.PthreadEntry(1, 2, 1, 1, "a", []);
         var polls = Enumerable.Range(0, 6).Select(i => i < 2
             ? new TaskSample[] { new(1, "app", 'S', 0, 0), new(2, "a", 'S', 0, 0) }
             : [new(1, "app", 'S', 0, 0), new(3, "b", 'S', 0, 0)]).ToArray();
@@ -295,10 +296,11 @@ public class ThreadCensusTests
         var clock = new ManualTime();
         using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(10), clock.GetTimestamp(), clock, log))
         {
-            File.WriteAllText(log, "{}\n");
+            // The file is the size of its last 1 MB chunk: only the cursor in its header moves with each record.
+            File.WriteAllBytes(log, new TraceThreads.Fuzz.PthreadLogBuilder { Padding = 1 << 20 }.Add(entry).Build()[..(1 << 20)]);
             census.Start(loop: false); // poll 0 (the log is there already)
             census.PollForTest(); // poll 1: nothing changed
-            File.AppendAllText(log, "{}\n");
+            File.WriteAllBytes(log, new TraceThreads.Fuzz.PthreadLogBuilder { Padding = 1 << 20 }.Add(entry).Add(entry with { Tid = 3 }).Build()[..(1 << 20)]);
             census.PollForTest(); // poll 2: the log grew
             census.Stop();
         }

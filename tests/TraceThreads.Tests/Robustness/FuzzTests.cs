@@ -47,7 +47,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
     public async Task A_saved_fuzz_case_ends_as_a_report_or_a_named_error(string name)
     {
         var dir = Path.Combine(CasesDir, name);
-        var trace = Directory.GetFiles(dir).Single(f => !f.EndsWith(".jsonl", StringComparison.Ordinal) && !f.EndsWith("case.txt", StringComparison.Ordinal));
+        var trace = Directory.GetFiles(dir).Single(f => !f.EndsWith(".jsonl", StringComparison.Ordinal) && !f.EndsWith(".pthreads", StringComparison.Ordinal) && !f.EndsWith("case.txt", StringComparison.Ordinal));
         var r = await Infrastructure.Cli.RunAsync("analyze", trace, "--format", "json");
         Assert.True(r.ExitCode is 0 or 4 or 5 or 6, $"{File.ReadAllText(Path.Combine(dir, "case.txt"))}\nexit {r.ExitCode}: {r.Stderr}");
     }

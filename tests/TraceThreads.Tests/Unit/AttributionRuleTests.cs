@@ -479,6 +479,26 @@ public class PthreadCreateRuleTests
     }
 
     [Fact]
+    public void A_thread_glibc_made_itself_says_why_its_creator_is_unknown_when_the_creation_log_was_on()
+    {
+        var b = new FactsBuilder(census: true);
+        b.Facts.HasPthreadLog = true;
+        b.Census(100, 0, null, "app");
+        var recorded = b.Census(151, 1, null, "worker");
+        recorded.NativeCreatorTid = 100;
+        recorded.NativeStartRoutine = "libttnative.so+0x11b9";
+        recorded.NativeCreationFrames = ["libttnative.so!tt_start_threads+0x10a"];
+        b.Census(152, 1, null, "app"); // a SIGEV_THREAD timer thread: it keeps its creator's name
+
+        var threads = b.Run().Threads.ToDictionary(x => x.OsThreadId);
+        var note = Assert.Single(threads[152].Evidence, e => e.Rule == "no-creation-record");
+        Assert.Contains("made inside glibc", note.Detail, StringComparison.Ordinal);
+        Assert.Null(threads[152].Creator);
+        Assert.DoesNotContain(threads[151].Evidence, e => e.Rule == "no-creation-record");
+        Assert.DoesNotContain(threads[100].Evidence, e => e.Rule == "no-creation-record"); // the main thread comes from exec
+    }
+
+    [Fact]
     public void Log_lines_of_other_processes_and_torn_lines_are_skipped_and_jitted_frames_resolved()
     {
         var b = new FactsBuilder(pid: 100);

@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using TraceThreads.Model;
 
 namespace TraceThreads.Capture.Census;
 
@@ -235,7 +236,10 @@ internal sealed class ThreadCensus : IDisposable
         }
     }
 
-    /// <summary>Did the creation log grow since the last poll? (One fstat; the log appears with the first thread created.)</summary>
+    /// <summary>
+    /// Did the creation log grow since the last poll? One 24-byte read of its header: the cursor the recorder moves for
+    /// each record (the file itself grows by 1 MB at a time). The log appears with the first thread created.
+    /// </summary>
     private bool CreationLogGrew()
     {
         if (_creationLog is null)
@@ -251,9 +255,11 @@ internal sealed class ThreadCensus : IDisposable
                 return false;
             }
 
-            var length = RandomAccess.GetLength(_log);
-            var grew = length != _logLength;
-            _logLength = length;
+            Span<byte> head = stackalloc byte[PthreadLogFormat.CursorOffset + 8];
+            var read = RandomAccess.Read(_log, head, 0);
+            var cursor = PthreadLogFormat.Cursor(head[..read]) ?? RandomAccess.GetLength(_log);
+            var grew = cursor != _logLength;
+            _logLength = cursor;
             return grew;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using TraceThreads.Fuzz;
+using TraceThreads.Load;
+using TraceThreads.Tests.Infrastructure;
+
+namespace TraceThreads.Tests.Unit;
+
+/// <summary>The binary creation log (docs/pthread-log.md): what the reader keeps, skips and counts as lost.</summary>
+public sealed class PthreadLogReaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tt-pthreads-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(byte[] log)
+    {
+        var path = Path.Combine(_dir, "t.nettrace.pthreads");
+        File.WriteAllBytes(path, log);
+        return path;
+    }
+
+    [Fact]
+    public void Records_of_the_traced_process_are_merged_with_names_given_after_use_and_jitted_frames_resolved()
+    {
+        var b = new FactsBuilder(pid: 100);
+        b.Facts.Info = b.Facts.Info with { StartUtc = DateTime.UnixEpoch.AddSeconds(1000) };
+        var managed = b.Address("Scenarios.NativeThreads.Start");
+        var log = new PthreadLogBuilder { Padding = 4096 }
+            .Add(new PthreadEntry(100, 150, 100, 1000010000000, "libttnative.so+0x11b9", ["libttnative.so!tt_start_threads+0x10a", $"0x{managed:x}"]))
+            .Add(new PthreadEntry(999, 151, 999, 1000010000000, "x", []))
+            .Add(new PthreadEntry(100, 152, 150, 1000020000000, "libttnative.so+0x11b9", ["libttnative.so!tt_start_threads+0x10a"], C11: true))
+            .Build();
+        PthreadLogReader.Merge(Write(log), b.Facts);
+
+        var t = b.Facts.Threads[150];
+        Assert.Equal(100, t.NativeCreatorTid);
+        Assert.Equal(10, t.NativeCreatedAtMs!.Value, 3);
+        Assert.Equal("libttnative.so+0x11b9", t.NativeStartRoutine);
+        Assert.Equal(["libttnative.so!tt_start_threads+0x10a", "Scenarios.NativeThreads.Start"], t.NativeCreationFrames);
+        Assert.Equal(150, b.Facts.Threads[152].NativeCreatorTid);
+        Assert.False(b.Facts.Threads.ContainsKey(151));
+        Assert.True(b.Facts.HasPthreadLog);
+        Assert.Empty(b.Facts.Warnings); // the zero-filled rest of the file is unused space, not damage
+    }
+
+    [Fact]
+    public void Slots_claimed_and_never_committed_a_cut_file_and_creations_without_a_slot_are_reported_as_lost()
+    {
+        var entry = new PthreadEntry(100, 150, 100, 1000010000000, "a", []);
+        // Slots: thread 150, name "a", threads 151 and 152, then three claimed and never committed; the file is cut
+        // 100 bytes into the second of those, so the cursor counts two slots the file does not hold.
+        var log = new PthreadLogBuilder { Uncommitted = 3, NotClaimed = 3 }.Add(entry).Add(entry with { Tid = 151 }).Add(entry with { Tid = 152 }).Build();
+        var b = new FactsBuilder(pid: 100);
+        PthreadLogReader.Merge(Write(log[..(4096 + (5 * 256) + 100)]), b.Facts);
+
+        Assert.Equal(100, b.Facts.Threads[152].NativeCreatorTid);
+        var warning = Assert.Single(b.Facts.Warnings);
+        Assert.Contains("is missing 6 record(s)", warning, StringComparison.Ordinal);
+        Assert.Contains("3 creation(s) found no free start slot", warning, StringComparison.Ordinal);
+        Assert.Contains("1 never completed", warning, StringComparison.Ordinal);
+        Assert.Contains("2 past the end of the file", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_record_with_a_frame_count_beyond_the_format_or_an_unknown_kind_is_counted_unreadable()
+    {
+        var entry = new PthreadEntry(100, 150, 100, 1000010000000, "a", ["b"]);
+        var log = new PthreadLogBuilder().Add(entry).Add(entry with { Tid = 151 }).Build();
+        // Records: thread 150, name "a", name "b", thread 151.
+        log[4096 + 18] = 200;
+        log[4096 + (3 * 256)] = 0x41;
+        var b = new FactsBuilder(pid: 100);
+        PthreadLogReader.Merge(Write(log), b.Facts);
+
+        Assert.False(b.Facts.Threads.ContainsKey(150));
+        Assert.False(b.Facts.Threads.ContainsKey(151));
+        Assert.Contains("had 2 unreadable record(s)", Assert.Single(b.Facts.Warnings), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_legacy_json_lines_log_is_read_by_its_content()
+    {
+        var path = Write(System.Text.Encoding.UTF8.GetBytes("""{"e":"pthread","pid":100,"tid":150,"creator":100,"createdNs":1,"start":"s","api":"thrd_create","frames":["f"]}""" + "\n"));
+        var records = new List<PthreadRecord>();
+        var summary = PthreadLogReader.Read(path, 100, records.Add);
+        Assert.False(summary.Binary);
+        var r = Assert.Single(records);
+        Assert.Equal(("thrd_create", "s", "f"), (r.Api, r.Start, r.Frames.Single()));
+    }
+
+    /// <summary>The real recorder: a target killed with SIGKILL right after its threads ran loses no committed record.</summary>
+    [EnvFact(Needs.Linux | Needs.Gcc)]
+    public async Task A_target_killed_with_sigkill_leaves_every_committed_record_in_the_file()
+    {
+        var library = TraceThreads.Capture.PthreadRecorder.Library();
+        Assert.NotNull(library);
+        var source = Path.Combine(_dir, "killed.c");
+        File.WriteAllText(source, """
+            #include <pthread.h>
+            #include <signal.h>
+            #include <threads.h>
+            static void *work(void *a) { return a; }
+            static int work11(void *a) { (void)a; return 0; }
+            int main(void) {
+                for (int i = 0; i < 300; i++) { pthread_t t; pthread_create(&t, 0, work, 0); pthread_join(t, 0); }
+                for (int i = 0; i < 5; i++) { thrd_t t; thrd_create(&t, work11, 0); thrd_join(t, 0); }
+                raise(SIGKILL);
+                return 0;
+            }
+            """);
+        var exe = Path.Combine(_dir, "killed");
+        using (var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O1", "-pthread", "-o", exe, source]) { RedirectStandardError = true })!)
+        {
+            var error = await gcc.StandardError.ReadToEndAsync();
+            await gcc.WaitForExitAsync();
+            Assert.True(gcc.ExitCode == 0, error);
+        }
+
+        var log = Path.Combine(_dir, "killed.pthreads");
+        var start = new ProcessStartInfo(exe);
+        start.Environment["LD_PRELOAD"] = library;
+        start.Environment[TraceThreads.Capture.PthreadRecorder.LogVariable] = log;
+        using (var target = Process.Start(start)!)
+        {
+            await target.WaitForExitAsync();
+            Assert.Equal(128 + 9, target.ExitCode);
+        }
+
+        var records = new List<PthreadRecord>();
+        var summary = PthreadLogReader.Read(log, null, records.Add);
+        Assert.True(summary.Binary);
+        Assert.Equal((0, 0L), (summary.Unreadable, summary.Lost));
+        Assert.Equal(305, records.Count);
+        Assert.Equal(5, records.Count(r => r.Api == "thrd_create"));
+        Assert.All(records, r => Assert.StartsWith("killed+0x", r.Frames[0], StringComparison.Ordinal));
+        Assert.All(records, r => Assert.Equal(r.Pid, r.Creator));
+    }
+}
