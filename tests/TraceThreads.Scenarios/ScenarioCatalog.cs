@@ -13,6 +13,7 @@ internal static class ScenarioCatalog
         ["toplevel"] = context => TopLevel(context),
         ["threads"] = PlainThreads.Run,
         ["longrunning"] = LongRunningTasks.Run,
+        ["library-pool"] = LibraryOnPool.Run,
         ["starvation"] = Starvation.Run,
         ["timer"] = Timers.Run,
         ["sockets"] = SocketIo.Run,

@@ -97,7 +97,7 @@ public static class Roles
         SocketsEngine => "Polls sockets with epoll/kqueue and dispatches their completions (one per engine).",
         FileWatcher => "Reads inotify events for FileSystemWatcher instances.",
         UserThread => "Started by the application with new Thread(...).",
-        LibraryThread => "Started by a library the application uses (ASP.NET Core, logging, a client SDK...), not by its own new Thread; the creator site is the app's call that led to it.",
+        LibraryThread => "Started by a library the application uses (ASP.NET Core, logging, a client SDK...), not by its own new Thread; the creator site is the library's method that started it, with the app's call that led to it when the stack shows one.",
         LongRunningTask => "A dedicated thread made for a Task started with TaskCreationOptions.LongRunning.",
         Native => "Started by native code (a P/Invoked library or the host), not by the .NET runtime.",
         Tracing => "Exists only because the process is being traced: an EventPipe session's threads, the sampler, counters.",

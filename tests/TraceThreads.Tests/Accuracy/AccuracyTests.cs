@@ -20,7 +20,7 @@ namespace TraceThreads.Tests.Accuracy;
 public sealed class AccuracyTests(ITestOutputHelper output)
 {
     public static readonly string[] Scenarios =
-        ["threads", "longrunning", "starvation", "timer", "sockets", "filewatcher", "servergc", "native", "native-c11", "churn", "leak", "aspnet", "webapp", "toplevel"];
+        ["threads", "longrunning", "library-pool", "starvation", "timer", "sockets", "filewatcher", "servergc", "native", "native-c11", "churn", "leak", "aspnet", "webapp", "toplevel"];
 
     private static readonly Dictionary<string, RecordingMode> s_modeNames = new(StringComparer.Ordinal)
     {
