@@ -35,7 +35,7 @@ record() {
   if [ -s "$file" ] && [ "${REFRESH:-0}" != 1 ]; then echo "   $load: cached $file"; return; fi
   quiet_enough || exit 3
   echo "== record $load (collect, launch mode; load average $(cut -d' ' -f1-3 /proc/loadavg))"
-  rm -f "$file" "$file".*.jsonl
+  rm -f "$file" "$file".*.jsonl "$file".pthreads
   /usr/bin/time -f "%e s wall, %M KB peak RSS (collect)" -o "$OUT/$load.collect.time" \
     "$TT" collect -o "$file" -- dotnet "$BUSY" scale "$load" </dev/null >"$OUT/$load.collect.log" 2>&1 \
     || { echo "collect failed, see $OUT/$load.collect.log"; exit 1; }

@@ -26,6 +26,37 @@ public sealed class RuntimeFactRecorderTests
     }
 
     [Fact]
+    public void Thread_ids_the_OS_gave_to_a_second_thread_are_said_with_how_many_threads_the_counts_miss()
+    {
+        var facts = NewFacts();
+        var recorder = new RuntimeFactRecorder(facts);
+        // Three threads under id 201 (it wrapped twice), two under 202, one under 203.
+        var at = 0.0;
+        foreach (var tid in new[] { 201, 202, 203, 201, 202, 201 })
+        {
+            recorder.ThreadCreated(0xD000 + (ulong)at, osTid: tid, managedThreadIndex: 10, flags: 0, atMs: at);
+            recorder.ThreadTerminated(0xD000 + (ulong)at, atMs: at + 0.5);
+            at++;
+        }
+
+        recorder.Finish();
+        var warning = Assert.Single(facts.Warnings);
+        Assert.StartsWith("2 OS thread ids were given to more than one thread", warning, StringComparison.Ordinal);
+        Assert.Contains("miss at least 3 threads", warning, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_trace_with_no_reused_id_has_no_reuse_warning()
+    {
+        var facts = NewFacts();
+        var recorder = new RuntimeFactRecorder(facts);
+        recorder.ThreadCreated(0xE000, osTid: 301, managedThreadIndex: 5, flags: 0, atMs: 1);
+        recorder.ThreadCreated(0xE100, osTid: 302, managedThreadIndex: 6, flags: 0, atMs: 2);
+        recorder.Finish();
+        Assert.Empty(facts.Warnings);
+    }
+
+    [Fact]
     public void A_thread_known_only_from_rundown_is_ended_by_its_pointer()
     {
         var facts = NewFacts();
