@@ -67,7 +67,7 @@ internal static class FindingsComputer
 
         if (starvation + blocking == 0)
         {
-            findings.Add(FindingKinds.ThreadpoolGrowth.Raise($"The thread pool ran {workers.Count} worker threads (target at most {peak}); its size was set by hill climbing only ({climbing} adjustments), which is normal.",
+            findings.Add(FindingKinds.ThreadpoolGrowth.Raise($"The thread pool ran {workers.Count} worker threads (target at most {peak}); its size was set by hill climbing only ({climbing} adjustment{(climbing == 1 ? "" : "s")}), which is normal.",
                 details));
             return;
         }

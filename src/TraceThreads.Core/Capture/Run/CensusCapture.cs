@@ -9,9 +9,10 @@ namespace TraceThreads.Capture.Run;
 internal sealed record CensusStart(int Pid, string? ProcessName, string? CommandLine, DateTime StartUtc, long StartTimestamp, CensusSettings Settings, string Tool, string? CreationLog);
 
 /// <summary>
-/// The OS's own view of the target's threads, written beside the trace while it records: on Linux the /proc census.
-/// Another OS's census (ETW's thread events on Windows) goes behind this interface; the collector only starts it,
-/// shows its counts and stops it.
+/// The OS's own view of the target's threads, written beside the trace while it records: on Linux the /proc census;
+/// the collector only starts it, shows its counts and stops it. Which OS recorder runs is decided once, in
+/// <see cref="OsThreads.OsThreadEvidence"/>; the Windows kernel session (<see cref="OsThreads.EtwKernelRecorder"/>) writes
+/// an .etl and has no live counts, so it does not implement this interface.
 /// </summary>
 internal interface ICensusCapture : IDisposable
 {
