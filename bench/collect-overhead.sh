@@ -30,7 +30,7 @@ mkdir -p "$OUT"
 RUN_REPS=$REPS RUN_HOOK=$HOOK_ROUNDS DT=
 [ -n "${REPORT_ONLY:-}" ] && RUN_REPS=0 RUN_HOOK=0
 if [ -z "${REPORT_ONLY:-}" ]; then
-rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.nettrace "$OUT"/*.jsonl "$OUT"/*.pthreads "$OUT"/hook-*.txt
+rm -f "$OUT"/*.res "$OUT"/*.cpu "$OUT"/*.cpuapp "$OUT"/*.nettrace "$OUT"/*.jsonl "$OUT"/*.pthreads "$OUT"/hook-*.txt
 
 echo "building BusyApp and trace-threads (Release)..." >&2
 dotnet build -c Release "$ROOT/bench/BusyApp" -o "$OUT/busy" -nologo -v quiet >&2
@@ -103,16 +103,24 @@ PY
 fi
 
 # ---- 2. the loads ----
-# Runs a command and records the CPU seconds of that process alone (not its children) in $1.cpu: the collector's
-# own cost. /proc/<pid>/stat is sampled every 20 ms; the last sample before exit is kept.
+# Runs a command and records the CPU seconds of that process alone (not its children): in $1.cpu until it exits (the
+# whole run: trace repair, sidecars and printing after the app ended included), and in $1.cpuapp at the moment the app
+# appends its result line to $2 (what the app competed with while it ran). /proc/<pid>/stat is sampled every 20 ms.
 own_cpu() {
-  local name=$1; shift
-  python3 - "$OUT/$name.cpu" "$@" <<'PY'
+  local name=$1 res=$2; shift 2
+  python3 - "$OUT/$name.cpu" "$res" "$@" <<'PY'
 import os, subprocess, sys, time
-out, cmd = sys.argv[1], sys.argv[2:]
+out, res, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
 tick = os.sysconf("SC_CLK_TCK")
+def results():
+    try:
+        with open(res) as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+before = results()
 p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-last = 0
+last, while_app = 0, None
 while p.poll() is None:
     try:
         with open(f"/proc/{p.pid}/stat") as f:
@@ -120,9 +128,13 @@ while p.poll() is None:
         last = (int(fields[11]) + int(fields[12])) / tick
     except (OSError, IndexError):
         pass
+    if while_app is None and results() > before:
+        while_app = last
     time.sleep(0.02)
 with open(out, "a") as f:
     f.write(f"{last:.2f}\n")
+with open(out + "app", "a") as f:
+    f.write(f"{while_app if while_app is not None else last:.2f}\n")
 sys.exit(p.returncode)
 PY
 }
@@ -136,11 +148,11 @@ run() {
   [ "$load" = idle5000 ] && app+=(--idle 5000)
   case $name in
     untraced) "${app[@]}" ;;
-    dotnet-trace) own_cpu "$load-$name" "$DT" collect --providers "$PROVIDERS" -o "$trace" -- "${app[@]}" ;;
-    defaults) own_cpu "$load-$name" "${TT[@]}" -o "$trace" -- "${app[@]}" ;;
-    no-census) own_cpu "$load-$name" "${TT[@]}" --no-census -o "$trace" -- "${app[@]}" ;;
-    no-hook) own_cpu "$load-$name" "${TT[@]}" --no-pthread-hook -o "$trace" -- "${app[@]}" ;;
-    samples) own_cpu "$load-$name" "${TT[@]}" --samples -o "$trace" -- "${app[@]}" ;;
+    dotnet-trace) own_cpu "$load-$name" "$res" "$DT" collect --providers "$PROVIDERS" -o "$trace" -- "${app[@]}" ;;
+    defaults) own_cpu "$load-$name" "$res" "${TT[@]}" -o "$trace" -- "${app[@]}" ;;
+    no-census) own_cpu "$load-$name" "$res" "${TT[@]}" --no-census -o "$trace" -- "${app[@]}" ;;
+    no-hook) own_cpu "$load-$name" "$res" "${TT[@]}" --no-pthread-hook -o "$trace" -- "${app[@]}" ;;
+    samples) own_cpu "$load-$name" "$res" "${TT[@]}" --samples -o "$trace" -- "${app[@]}" ;;
     *) echo "unknown configuration $name" >&2; return 2 ;;
   esac
 }
@@ -174,7 +186,7 @@ def ratios(c, against, key="opsPerSec"):
 def cell(v):
     return f"{statistics.median(v):6.1%} [{min(v):6.1%} .. {max(v):6.1%}]" if v else f"{'-':>26}"
 print(f"\nload {load}: {reps} repetitions of {seconds} s (+1 s warm-up){' with 5,000 idle threads' if load == 'idle5000' else ''}")
-print(f"{'configuration':<14}{'ops/s':>11}  {'vs untraced  median [min .. max]':<32}{'vs dotnet-trace  median [min .. max]':<38}{'ops/CPU-s vs untraced, dotnet-trace':>36}{'collector CPU':>15}{'trace':>9}")
+print(f"{'configuration':<14}{'ops/s':>11}  {'vs untraced  median [min .. max]':<32}{'vs dotnet-trace  median [min .. max]':<38}{'ops/CPU-s vs untraced, dotnet-trace':>36}{'collector CPU: app ran, whole':>31}{'trace':>9}")
 for c in configs:
     r = [x for x in results(c) if x]
     if not r:
@@ -184,11 +196,13 @@ for c in configs:
     eff = ratios(c, "untraced", "opsPerCpuSec")
     eff_dt = ratios(c, "dotnet-trace", "opsPerCpuSec")
     cpu = lines(f"{out}/{load}-{c}.cpu")
+    cpu_app = lines(f"{out}/{load}-{c}.cpuapp")
     trace = f"{out}/{load}-{c}.nettrace"
     size = os.path.getsize(trace) / 1048576 if os.path.exists(trace) else None
     print(f"{c:<14}{ops:>11,.0f}  {cell(ratios(c, 'untraced')):<32}{cell(ratios(c, 'dotnet-trace')):<38}"
-          f"{(f'{statistics.median(eff):.1%}' if eff else '-'):>26}{(f'{statistics.median(eff_dt):.1%}' if eff_dt else '-'):>10}{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
+          f"{(f'{statistics.median(eff):.1%}' if eff else '-'):>26}{(f'{statistics.median(eff_dt):.1%}' if eff_dt else '-'):>10}{(f'{statistics.median(cpu_app):.2f} s' if cpu_app else '-'):>16}{(f'{statistics.median(cpu):.2f} s' if cpu else '-'):>15}{(f'{size:.1f} MB' if size else '-'):>9}")
 print("ratios: within each repetition, then the median (min and max show the spread); collector CPU: the collecting")
-print(f"process alone (census, stream copy, startup), not the app. load average now: {' '.join(open('/proc/loadavg').read().split()[0:3])}")
+print("process alone (census, stream copy, startup), not the app, medians: until the app wrote its result (what the app")
+print(f"competed with) and until the collector exited. load average now: {' '.join(open('/proc/loadavg').read().split()[0:3])}")
 PY
 done
