@@ -287,16 +287,29 @@ internal static class PthreadLogReader
         return textLength is > 0 and <= Format.MaxNameBytes && Ascii.IsValid(r.Slice(Format.NameText, textLength));
     }
 
-    /// <summary>A thread record, or null when its fields are not what the recorder writes.</summary>
-    private static PthreadRecord? ThreadRecord(ReadOnlySpan<byte> r, Dictionary<(uint Pid, ulong Address), string> names)
+    /// <summary>The process and thread of a committed thread record (its kind checked by the caller), or null when they are not ids.</summary>
+    internal static (int Pid, int Tid)? ThreadIds(ReadOnlySpan<byte> r)
     {
         var recordPid = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadPid..]);
         var tid = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadTid..]);
+        return recordPid is 0 or > int.MaxValue || tid is 0 or > int.MaxValue ? null : ((int)recordPid, (int)tid);
+    }
+
+    /// <summary>A thread record, or null when its fields are not what the recorder writes.</summary>
+    private static PthreadRecord? ThreadRecord(ReadOnlySpan<byte> r, Dictionary<(uint Pid, ulong Address), string> names)
+    {
+        if (ThreadIds(r) is not { } ids)
+        {
+            return null;
+        }
+
+        var recordPid = (uint)ids.Pid;
+        var tid = (uint)ids.Tid;
         var creator = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadCreator..]);
         var api = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.ThreadApi..]);
         var count = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.ThreadFrameCount..]);
         var created = BinaryPrimitives.ReadInt64LittleEndian(r[Format.ThreadCreatedNs..]);
-        if (recordPid is 0 or > int.MaxValue || tid is 0 or > int.MaxValue || creator is 0 or > int.MaxValue || api > 1 || count > Format.MaxFrames || created <= 0)
+        if (creator is 0 or > int.MaxValue || api > 1 || count > Format.MaxFrames || created <= 0)
         {
             return null;
         }

@@ -39,6 +39,8 @@ internal sealed class CensusTracker
     /// <summary>The thread as the last poll saw it (to carry it over a poll that did not re-read its stat).</summary>
     public bool TryGetLast(int tid, out TaskSample sample) => _alive.TryGetValue(tid, out sample);
 
+    public bool IsAlive(int tid) => _alive.ContainsKey(tid);
+
     /// <summary>Applies one complete snapshot taken at <paramref name="t"/> (ms since the census start).</summary>
     /// <param name="exited">Receives the tids that are gone, so the caller can drop what it caches for them.</param>
     public void Apply(IReadOnlyList<TaskSample> snapshot, double t, List<CensusEvent> events, List<int>? exited = null)
@@ -82,11 +84,11 @@ internal sealed class CensusTracker
     }
 
     /// <summary>
-    /// A poll that did not list the task directory (nothing was created or ended since the last one): the threads are
-    /// as before, except <paramref name="reread"/> (fresh stats: renames are reported) and <paramref name="gone"/>
-    /// (their stat could not be read: they exited).
+    /// A poll that did not list the task directory: the threads are as before, except <paramref name="reread"/> (fresh
+    /// stats: renames are reported; a thread not seen before, which the creation log named, starts) and
+    /// <paramref name="gone"/> (their stat could not be read: they exited).
     /// </summary>
-    public void Carry(IReadOnlyList<TaskSample> reread, IReadOnlyList<int> gone, double t, List<CensusEvent> events)
+    public void Carry(IEnumerable<TaskSample> reread, IReadOnlyList<int> gone, double t, List<CensusEvent> events)
     {
         foreach (var s in reread)
         {
@@ -96,9 +98,15 @@ internal sealed class CensusTracker
                 {
                     events.Add(new CensusEvent.Rename(s.Tid, t, s.Name));
                 }
-
-                _alive[s.Tid] = s;
             }
+            else
+            {
+                events.Add(new CensusEvent.Start(s.Tid, t, s.Name, Polls == 0));
+                Seen++;
+                Created += Polls == 0 ? 0 : 1;
+            }
+
+            _alive[s.Tid] = s;
         }
 
         foreach (var tid in gone)

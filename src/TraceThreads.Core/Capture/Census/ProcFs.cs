@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 
 namespace TraceThreads.Capture.Census;
 
@@ -13,18 +12,26 @@ internal interface IProcFs : IDisposable
     /// <summary>One thread's stat; null when the thread is gone (or was never there).</summary>
     TaskSample? ReadTask(int pid, int tid);
 
+    /// <summary>
+    /// Whether the thread is still there, without reading /proc (a signal 0: about a microsecond, against ~10 µs for
+    /// a stat); true when that cannot be told (not permitted), so a caller only acts on a definite "gone".
+    /// </summary>
+    bool TaskExists(int pid, int tid);
+
     /// <summary>Drops whatever is cached for a thread that exited.</summary>
     void Forget(int tid);
 }
 
 /// <summary>
 /// Reads /proc with as few system calls as possible: the task directory stays open and is rewound for each poll
-/// (one getdents, no open/fstat/close), and the stat file of each thread is opened once and re-read with pread at
-/// offset 0 (procfs regenerates it on every read).
+/// (one getdents, no open/fstat/close), and the stat file of each thread is opened once, relative to that directory
+/// (openat: no walk from /proc), and re-read with pread at offset 0 (procfs regenerates it on every read). The file
+/// descriptors are plain ones: a FileStream or SafeFileHandle would add an fstat and an flock to every open, which on
+/// a process that makes hundreds of threads a second is most of the cost of its first read.
 /// </summary>
 internal sealed class LinuxProcFs : IProcFs
 {
-    private readonly Dictionary<int, SafeFileHandle> _handles = [];
+    private readonly Dictionary<int, int> _handles = [];
     private readonly byte[] _buffer = new byte[1024];
     private IntPtr _dir;
     private int _dirPid;
@@ -85,42 +92,57 @@ internal sealed class LinuxProcFs : IProcFs
 
     public TaskSample? ReadTask(int pid, int tid)
     {
-        try
+        if (!_handles.TryGetValue(tid, out var fd))
         {
-            if (!_handles.TryGetValue(tid, out var handle))
+            fd = _dir != IntPtr.Zero && _dirPid == pid
+                ? LibC.OpenAt(LibC.DirFd(_dir), $"{tid}/stat", LibC.ReadOnlyCloseOnExec)
+                : LibC.Open($"/proc/{pid}/task/{tid}/stat", LibC.ReadOnlyCloseOnExec);
+            if (fd < 0)
             {
-                handle = File.OpenHandle($"/proc/{pid}/task/{tid}/stat", FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                _handles[tid] = handle;
+                return null; // ENOENT: the thread has exited (or was never there)
             }
 
-            var n = RandomAccess.Read(handle, _buffer, 0);
-            if (n > 0 && TaskSample.TryParse(_buffer.AsSpan(0, n), out var sample))
-            {
-                return sample;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // ESRCH from a stat of a thread that has exited since the directory was listed.
+            _handles[tid] = fd;
         }
 
+        var n = LibC.PRead(fd, _buffer, _buffer.Length, 0);
+        if (n > 0 && TaskSample.TryParse(_buffer.AsSpan(0, (int)n), out var sample))
+        {
+            return sample;
+        }
+
+        // ESRCH from a stat of a thread that has exited since it was opened.
         Forget(tid);
         return null;
     }
 
+    public bool TaskExists(int pid, int tid)
+    {
+        // tgkill(2) with signal 0 checks only that the thread exists (and that we may signal it); nothing is sent.
+        const int Esrch = 3;
+        try
+        {
+            return LibC.TgKill(pid, tid, 0) == 0 || Marshal.GetLastPInvokeError() != Esrch;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return true; // a libc without the wrapper (glibc before 2.30): the census lists instead
+        }
+    }
+
     public void Forget(int tid)
     {
-        if (_handles.Remove(tid, out var handle))
+        if (_handles.Remove(tid, out var fd))
         {
-            handle.Dispose();
+            _ = LibC.Close(fd);
         }
     }
 
     public void Dispose()
     {
-        foreach (var h in _handles.Values)
+        foreach (var fd in _handles.Values)
         {
-            h.Dispose();
+            _ = LibC.Close(fd);
         }
 
         _handles.Clear();
@@ -140,6 +162,27 @@ internal sealed class LinuxProcFs : IProcFs
 
         [DllImport("libc", EntryPoint = "closedir")]
         public static extern int CloseDir(IntPtr dir);
+
+        /// <summary>O_RDONLY | O_CLOEXEC (Linux, every architecture .NET runs on).</summary>
+        public const int ReadOnlyCloseOnExec = 0x80000;
+
+        [DllImport("libc", EntryPoint = "dirfd")]
+        public static extern int DirFd(IntPtr dir);
+
+        [DllImport("libc", EntryPoint = "openat")]
+        public static extern int OpenAt(int dirFd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "open")]
+        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", EntryPoint = "pread")]
+        public static extern nint PRead(int fd, byte[] buffer, nint count, long offset);
+
+        [DllImport("libc", EntryPoint = "close")]
+        public static extern int Close(int fd);
+
+        [DllImport("libc", EntryPoint = "tgkill", SetLastError = true)]
+        public static extern int TgKill(int tgid, int tid, int signal);
     }
 }
 

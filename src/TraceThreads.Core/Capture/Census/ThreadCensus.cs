@@ -1,5 +1,4 @@
-using Microsoft.Win32.SafeHandles;
-using TraceThreads.Model;
+using TraceThreads.Load;
 
 namespace TraceThreads.Capture.Census;
 
@@ -12,16 +11,19 @@ public readonly record struct CensusCounts(int Alive, int Seen, int Created, int
 /// before the runtime is resumed is marked <c>initial</c> and everything after it is a real start.
 /// <para>
 /// Cost follows change, not size (docs/collect.md has the measurements). The kernel builds every entry of a task
-/// directory listing (about 4 µs each on the reference VM: 19 ms for 5,000 threads) and every stat file (about 10 µs),
-/// so a poll that did both for every thread cost more than a core on a large process. Each poll now reads one stat,
-/// the leader's: its state (a zombie leader is the process ending) and num_threads. The directory is listed only when
-/// something may have changed: the thread count moved, the creation log grew (the preloaded recorder appends a line per
-/// new thread, so a creation balanced by an exit is not missed), or <see cref="ListEvery"/> has passed since the last
-/// listing. A thread's stat is read when it is new, then again 1, 2, 4 ... polls later (a new thread carries its
-/// creator's name until it names itself), then about every <see cref="StatInterval"/>. Listing a large process is
-/// kept to <see cref="ListingBudget"/> of the census's wall time (estimated from the entry count), and at least every
-/// <see cref="ListEvery"/>: with thousands of threads and constant churn, exits are then seen up to a second later
-/// (the creations are in the trace and the creation log).
+/// directory listing (1-4 µs each on the reference VM) and every stat file (5-10 µs to read, as much again to open),
+/// so a poll that did both for every thread cost more than a core on a large process. Each poll reads one stat, the
+/// leader's: its state (a zombie leader is the process ending) and num_threads. With the preloaded recorder's creation
+/// log (docs/pthread-log.md), new threads come from the log: each poll reads the records committed since the last
+/// and each new thread's stat by its id, re-reads the threads that are due, and compares the count with what it
+/// accounts for. A count below that means threads ended that were not re-read: the young ones (which end most often)
+/// are probed with a signal 0, and the directory is listed only if the count still does not add up, when a count
+/// above it lasts two polls (a thread the log does not record), or every <see cref="ListEveryWithLog"/>. Without the
+/// log, the directory is listed when the thread count moved (or an older log grew) or every <see cref="ListEvery"/>. A thread's stat is read
+/// when it is new, once more <see cref="SettleGap"/> polls later (a new thread carries its creator's name until it
+/// names itself), then about every <see cref="StatInterval"/>. Listing a large process is kept to
+/// <see cref="ListingBudget"/> of the census's wall time (estimated from the entry count): with thousands of threads
+/// and constant churn, exits are then seen up to a second later (the creations are in the trace and the creation log).
 /// </para>
 /// </summary>
 internal sealed class ThreadCensus : IDisposable
@@ -32,14 +34,19 @@ internal sealed class ThreadCensus : IDisposable
     private readonly TimeSpan _interval;
     private readonly int _statEvery;
     private readonly int _listEvery;
-    private readonly string? _creationLog;
+    private readonly int _listEveryWithLog;
+    private readonly PthreadLogTail? _log;
     private readonly Dictionary<int, (int Due, int Step)> _reads = [];
+    // The next reads in due order (an entry whose due no longer matches _reads is stale and skipped), and the threads
+    // whose name may still change: a poll touches what is due, not every thread.
+    private readonly PriorityQueue<int, int> _queue = new();
+    private readonly HashSet<int> _young = [];
     private readonly List<int> _due = [];
-    private readonly List<TaskSample> _reread = [];
+    private readonly Dictionary<int, TaskSample> _fresh = [];
     private readonly List<int> _gone = [];
-    private SafeFileHandle? _log;
-    private long _logLength;
+    private readonly List<int> _logged = [];
     private int _lastCount = -1;
+    private bool _countWasOff;
     private int _lastListPoll;
     private double _nextListingAt;
     private readonly long _startTimestamp;
@@ -67,7 +74,8 @@ internal sealed class ThreadCensus : IDisposable
         _interval = interval;
         _statEvery = StatEvery(interval);
         _listEvery = Math.Max(1, (int)Math.Round(ListEvery / interval));
-        _creationLog = creationLog;
+        _listEveryWithLog = Math.Max(1, (int)Math.Round(ListEveryWithLog / interval));
+        _log = creationLog is null ? null : new PthreadLogTail(creationLog);
         _startTimestamp = startTimestamp;
         _time = time ?? TimeProvider.System;
     }
@@ -77,6 +85,18 @@ internal sealed class ThreadCensus : IDisposable
 
     /// <summary>The longest time without listing the task directory, even when nothing seems to change.</summary>
     public static readonly TimeSpan ListEvery = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The longest time without listing while the creation log is followed: then creations come from the log, and
+    /// the process's thread count tells of every exit but one balanced by a creation the log does not record.
+    /// </summary>
+    public static readonly TimeSpan ListEveryWithLog = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Polls between a new thread's first read and its second, which sees the name it gave itself as it started (or
+    /// its creator gave it right after creating it); then it is read every <see cref="StatInterval"/>.
+    /// </summary>
+    public const int SettleGap = 2;
 
     /// <summary>The share of wall time listings may take.</summary>
     public const double ListingBudget = 0.02;
@@ -236,43 +256,15 @@ internal sealed class ThreadCensus : IDisposable
         }
     }
 
-    /// <summary>
-    /// Did the creation log grow since the last poll? One 24-byte read of its header: the cursor the recorder moves for
-    /// each record (the file itself grows by 1 MB at a time). The log appears with the first thread created.
-    /// </summary>
-    private bool CreationLogGrew()
-    {
-        if (_creationLog is null)
-        {
-            return false;
-        }
-
-        try
-        {
-            _log ??= File.Exists(_creationLog) ? File.OpenHandle(_creationLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete) : null;
-            if (_log is null)
-            {
-                return false;
-            }
-
-            Span<byte> head = stackalloc byte[PthreadLogFormat.CursorOffset + 8];
-            var read = RandomAccess.Read(_log, head, 0);
-            var cursor = PthreadLogFormat.Cursor(head[..read]) ?? RandomAccess.GetLength(_log);
-            var grew = cursor != _logLength;
-            _logLength = cursor;
-            return grew;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     private void PollOnce(bool final = false)
     {
         var started = _time.GetTimestamp();
         var t = Now();
         var poll = _tracker.Polls;
+
+        // The log before the leader's stat: a thread the log names was then created before the count was taken.
+        _logged.Clear();
+        var logGrew = _log?.ReadNew(_header.Pid, _logged) ?? false;
 
         // The leader is read on every poll: its state is how process teardown is told from threads ending, and its
         // num_threads how a change is noticed without listing.
@@ -285,16 +277,62 @@ internal sealed class ThreadCensus : IDisposable
             return;
         }
 
-        var logGrew = CreationLogGrew();
-        var list = poll == 0 || final || leader.Threads != _lastCount || logGrew || poll - _lastListPoll >= _listEvery;
+        _events.Clear();
+        _exited.Clear();
+        _fresh.Clear();
+        _gone.Clear();
+        bool list;
+        var followLog = _log is { Binary: true } && leader.Threads > 0 && poll > 0 && !final;
+        if (followLog)
+        {
+            // New threads come from the creation log, exits from the threads' own stats and the count: read what is
+            // due and what the log names, and list only when the count does not add up. A count below what is
+            // accounted for means a thread that was not re-read has ended: list now. One above it is a creation the
+            // log does not have yet (its record is being written) or never will (docs/pthread-log.md): list if it
+            // lasts to the next poll.
+            ReadDue(poll);
+            var born = 0;
+            foreach (var tid in _logged)
+            {
+                if (_tracker.IsAlive(tid) || _fresh.ContainsKey(tid))
+                {
+                    continue;
+                }
+
+                if (_proc.ReadTask(_header.Pid, tid) is { } s)
+                {
+                    _fresh[tid] = s;
+                    born++;
+                }
+                else
+                {
+                    _proc.Forget(tid); // born and ended between two polls: the trace and the log have it
+                }
+            }
+
+            var accounted = _tracker.AliveCount - _gone.Count + born;
+            if (leader.Threads < accounted)
+            {
+                // Fewer threads than accounted for: some that were not re-read have ended. The young end most often:
+                // probe them without reading /proc. Probing all costs more than listing (2 µs a thread against 1).
+                accounted -= ProbeYoungExits(accounted - leader.Threads);
+            }
+
+            var off = leader.Threads != accounted;
+            list = (off && (leader.Threads < accounted || _countWasOff)) || poll - _lastListPoll >= _listEveryWithLog;
+            _countWasOff = off;
+        }
+        else
+        {
+            list = poll == 0 || final || leader.Threads != _lastCount || logGrew || poll - _lastListPoll >= _listEvery;
+        }
+
         if (list && !final && poll > 0 && t < _nextListingAt)
         {
             // A large process that keeps changing: listings are spaced so that they take at most ListingBudget.
             list = false;
         }
 
-        _events.Clear();
-        _exited.Clear();
         if (list)
         {
             if (!_proc.TryListTasks(_header.Pid, _tids))
@@ -308,6 +346,7 @@ internal sealed class ThreadCensus : IDisposable
             foreach (var tid in _tids)
             {
                 var sample = tid == _header.Pid ? leader
+                    : _fresh.TryGetValue(tid, out var fresh) ? fresh
                     : !final && _tracker.TryGetLast(tid, out var last) && !Due(tid, poll) ? last
                     : _proc.ReadTask(_header.Pid, tid);
                 if (sample is { } s)
@@ -327,37 +366,24 @@ internal sealed class ThreadCensus : IDisposable
             _tracker.Apply(_snapshot, t, _events, _exited);
             _lastCount = leader.Threads > 0 ? leader.Threads : _tids.Count;
             _lastListPoll = poll;
+            _countWasOff = false;
             _nextListingAt = t + Math.Min(_tids.Count * ListingCostPerThreadMs / ListingBudget, ListEvery.TotalMilliseconds);
         }
         else
         {
-            // Nothing was created or ended, as far as the count and the log tell: re-read only the threads due.
-            _due.Clear();
-            _reread.Clear();
-            _gone.Clear();
-            foreach (var (tid, when) in _reads)
+            if (!followLog)
             {
-                if (when.Due <= poll && tid != _header.Pid)
-                {
-                    _due.Add(tid);
-                }
+                // Nothing was created or ended, as far as the count and the log tell: re-read only the threads due.
+                ReadDue(poll);
             }
 
-            foreach (var tid in _due)
+            foreach (var tid in _fresh.Keys)
             {
-                if (_proc.ReadTask(_header.Pid, tid) is { } s)
-                {
-                    _reread.Add(s);
-                    Scheduled(tid, poll);
-                }
-                else
-                {
-                    _gone.Add(tid);
-                }
+                Scheduled(tid, poll);
             }
 
-            _reread.Add(leader);
-            _tracker.Carry(_reread, _gone, t, _events);
+            _fresh[_header.Pid] = leader;
+            _tracker.Carry(_fresh.Values, _gone, t, _events);
             _exited.AddRange(_gone);
             if (_gone.Count > 0)
             {
@@ -369,6 +395,7 @@ internal sealed class ThreadCensus : IDisposable
         {
             _proc.Forget(tid);
             _reads.Remove(tid);
+            _young.Remove(tid);
         }
 
         if (_events.Count > 0)
@@ -389,9 +416,63 @@ internal sealed class ThreadCensus : IDisposable
         PollTime += _time.GetElapsedTime(started);
     }
 
+    /// <summary>Re-reads the threads whose read is due: into <see cref="_fresh"/>, or <see cref="_gone"/> when they ended.</summary>
+    private void ReadDue(int poll)
+    {
+        _due.Clear();
+        while (_queue.TryPeek(out var tid, out var due) && due <= poll)
+        {
+            _queue.Dequeue();
+            if (tid != _header.Pid && _reads.TryGetValue(tid, out var when) && when.Due == due)
+            {
+                _due.Add(tid);
+            }
+        }
+
+        foreach (var tid in _due)
+        {
+            if (_proc.ReadTask(_header.Pid, tid) is { } s)
+            {
+                _fresh[tid] = s;
+                Scheduled(tid, poll);
+            }
+            else
+            {
+                _gone.Add(tid);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Looks for up to <paramref name="missing"/> ended threads among the young ones (whose name may still change) not
+    /// read at this poll, and adds them to <see cref="_gone"/>; returns how many it found.
+    /// </summary>
+    private int ProbeYoungExits(int missing)
+    {
+        var found = 0;
+        foreach (var tid in _young)
+        {
+            if (found == missing)
+            {
+                break;
+            }
+
+            if (tid != _header.Pid && !_fresh.ContainsKey(tid) && !_proc.TaskExists(_header.Pid, tid))
+            {
+                _gone.Add(tid);
+                found++;
+            }
+        }
+
+        return found;
+    }
+
     private bool Due(int tid, int poll) => !_reads.TryGetValue(tid, out var when) || when.Due <= poll;
 
-    /// <summary>After a read at <paramref name="poll"/> (or a first sight): the next read, 1, 2, 4 ... polls on, then every <see cref="StatInterval"/>, staggered.</summary>
+    /// <summary>
+    /// After a read at <paramref name="poll"/> (or a first sight): the next read, <see cref="SettleGap"/> polls on (a
+    /// new thread carries its creator's name until it names itself), then every <see cref="StatInterval"/>, staggered.
+    /// </summary>
     private void Scheduled(int tid, int poll)
     {
         if (_reads.TryGetValue(tid, out var when) && when.Due > poll)
@@ -399,14 +480,21 @@ internal sealed class ThreadCensus : IDisposable
             return; // read earlier and not due: carried over
         }
 
-        var step = when.Step == 0 ? 1 : Math.Min(when.Step * 2, _statEvery);
+        var step = when.Step == 0 ? Math.Min(SettleGap, _statEvery) : _statEvery;
         var due = poll + step;
         if (step == _statEvery)
         {
             // Spread the threads seen at the same poll over the period instead of re-reading them in one burst.
             due += (int)((uint)(tid * 2654435761u) % (uint)_statEvery) - (_statEvery / 2);
+            _young.Remove(tid);
+        }
+        else
+        {
+            _young.Add(tid);
         }
 
-        _reads[tid] = (Math.Max(due, poll + 1), step);
+        due = Math.Max(due, poll + 1);
+        _reads[tid] = (due, step);
+        _queue.Enqueue(tid, due);
     }
 }
