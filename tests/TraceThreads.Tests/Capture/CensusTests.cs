@@ -311,7 +311,7 @@ public class ThreadCensusTests
         Assert.Contains(lines, l => l.GetProperty("e").GetString() == "start" && l.GetProperty("tid").GetInt32() == 3);
     }
 
-    /// <summary>A census that follows the creation log: polls 20 ms apart; the log holds the records of <paramref name="tids"/>.</summary>
+    /// <summary>Writes a creation log holding the records of <paramref name="tids"/>, the size of its first 1 MB chunk.</summary>
     private static void WriteLog(string log, params int[] tids)
     {
         var builder = new TraceThreads.Fuzz.PthreadLogBuilder { Padding = 1 << 20 };
@@ -328,94 +328,70 @@ public class ThreadCensusTests
 
     private static string TempLog() => Path.Combine(Directory.CreateTempSubdirectory("tt-census-").FullName, "x.pthreads");
 
-    /// <summary>Cost follows change: a thread the log names is read by its id; the task directory is not listed.</summary>
-    [Fact]
-    public void With_the_creation_log_a_new_thread_and_its_rename_are_seen_without_listing()
+    /// <summary>
+    /// Runs a census that follows the creation log, polls 20 ms apart: the log has <paramref name="logged"/> from the
+    /// second poll on; returns the lines and how many listings each poll made.
+    /// </summary>
+    private static (List<JsonElement> Lines, int[] Listings) FollowingTheLog(TaskSample[][] polls, int[] logged)
     {
         var log = TempLog();
-        TaskSample App() => new(1, "app", 'S', 0, 0);
-        using var proc = new ScriptedProc(
-            [App()],
-            [App(), new(3, "app", 'S', 0, 0)],
-            [App(), new(3, "worker", 'S', 0, 0)],
-            [App(), new(3, "worker", 'S', 0, 0)],
-            [App(), new(3, "worker", 'S', 0, 0)]);
+        using var proc = new ScriptedProc(polls);
         using var ms = new MemoryStream();
         var clock = new SteppedTime();
+        var listings = new int[polls.Length - 1];
         using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(20), clock.GetTimestamp(), clock, log))
         {
             WriteLog(log);
             census.Start(loop: false);
-            WriteLog(log, 3);
-            for (var i = 1; i <= 3; i++)
+            WriteLog(log, logged);
+            listings[0] = proc.Listings;
+            for (var i = 1; i < listings.Length; i++)
             {
                 clock.Ms += 20;
                 census.PollForTest();
+                listings[i] = proc.Listings;
             }
 
-            Assert.Equal(1, proc.Listings);
             census.Stop();
         }
 
-        var lines = Lines(ms);
+        return (Lines(ms), listings);
+    }
+
+    private static JsonElement Only(List<JsonElement> lines, string e) => Assert.Single(lines, l => l.GetProperty("e").GetString() == e);
+
+    private static TaskSample App() => new(1, "app", 'S', 0, 0);
+
+    /// <summary>Cost follows change: a thread the log names is read by its id; the task directory is not listed.</summary>
+    [Fact]
+    public void With_the_creation_log_a_new_thread_and_its_rename_are_seen_without_listing()
+    {
+        var (lines, listings) = FollowingTheLog(
+            [[App()], [App(), new(3, "app", 'S', 0, 0)], [App(), new(3, "worker", 'S', 0, 0)], [App(), new(3, "worker", 'S', 0, 0)], [App(), new(3, "worker", 'S', 0, 0)]],
+            [3]);
+        Assert.Equal([1, 1, 1, 1], listings);
         var start = Assert.Single(lines, l => l.GetProperty("e").GetString() == "start" && l.GetProperty("tid").GetInt32() == 3);
         Assert.Equal((20.0, false, "app"), (start.GetProperty("t").GetDouble(), start.GetProperty("initial").GetBoolean(), start.GetProperty("name").GetString()));
-        var rename = Assert.Single(lines, l => l.GetProperty("e").GetString() == "name");
+        var rename = Only(lines, "name");
         Assert.Equal((3, 60.0, "worker"), (rename.GetProperty("tid").GetInt32(), rename.GetProperty("t").GetDouble(), rename.GetProperty("name").GetString()));
     }
 
     [Fact]
     public void With_the_creation_log_a_young_threads_exit_shows_in_the_count_and_is_found_without_listing()
     {
-        var log = TempLog();
-        TaskSample App() => new(1, "app", 'S', 0, 0);
-        using var proc = new ScriptedProc([App()], [App(), new(3, "worker", 'S', 0, 0)], [App()], [App()]);
-        using var ms = new MemoryStream();
-        var clock = new SteppedTime();
-        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(20), clock.GetTimestamp(), clock, log))
-        {
-            WriteLog(log);
-            census.Start(loop: false);
-            WriteLog(log, 3);
-            for (var i = 1; i <= 2; i++)
-            {
-                clock.Ms += 20;
-                census.PollForTest();
-            }
-
-            Assert.Equal(1, proc.Listings);
-            census.Stop();
-        }
-
-        var exit = Assert.Single(Lines(ms), l => l.GetProperty("e").GetString() == "exit");
+        var (lines, listings) = FollowingTheLog([[App()], [App(), new(3, "worker", 'S', 0, 0)], [App()], [App()]], [3]);
+        Assert.Equal([1, 1, 1], listings);
+        var exit = Only(lines, "exit");
         Assert.Equal((3, 40.0), (exit.GetProperty("tid").GetInt32(), exit.GetProperty("t").GetDouble()));
     }
 
     [Fact]
     public void With_the_creation_log_a_settled_threads_exit_shows_in_the_count_and_is_found_by_listing()
     {
-        var log = TempLog();
-        var polls = Enumerable.Range(0, 8).Select(i => i < 6
-            ? new TaskSample[] { new(1, "app", 'S', 0, 0), new(2, "old", 'S', 0, 0) }
-            : [new(1, "app", 'S', 0, 0)]).ToArray();
-        using var proc = new ScriptedProc(polls);
-        using var ms = new MemoryStream();
-        var clock = new SteppedTime();
-        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(20), clock.GetTimestamp(), clock, log))
-        {
-            WriteLog(log, 2);
-            census.Start(loop: false);
-            for (var i = 1; i <= 6; i++)
-            {
-                clock.Ms += 20;
-                census.PollForTest();
-            }
-
-            Assert.Equal(2, proc.Listings);
-            census.Stop();
-        }
-
-        var exit = Assert.Single(Lines(ms), l => l.GetProperty("e").GetString() == "exit");
+        var polls = Enumerable.Range(0, 8).Select(i => i < 6 ? new TaskSample[] { App(), new(2, "old", 'S', 0, 0) } : [App()]).ToArray();
+        var (lines, listings) = FollowingTheLog(polls, []);
+        Assert.Equal([1, 1, 1, 1, 1, 1, 2], listings);
+        var exit = Only(lines, "exit");
         Assert.Equal((2, 120.0), (exit.GetProperty("tid").GetInt32(), exit.GetProperty("t").GetDouble()));
     }
 
@@ -423,27 +399,10 @@ public class ThreadCensusTests
     public void With_the_creation_log_a_thread_it_does_not_name_is_listed_when_the_count_stays_above_for_two_polls()
     {
         // Thread 3 is made without a record (clone(2), a glibc-internal thread): the count says so, a listing finds it.
-        var log = TempLog();
-        var polls = Enumerable.Range(0, 6).Select(i => i < 1
-            ? new TaskSample[] { new(1, "app", 'S', 0, 0) }
-            : [new(1, "app", 'S', 0, 0), new(3, "helper", 'S', 0, 0)]).ToArray();
-        using var proc = new ScriptedProc(polls);
-        using var ms = new MemoryStream();
-        var clock = new SteppedTime();
-        using (var census = new ThreadCensus(proc, ms, Header(), TimeSpan.FromMilliseconds(20), clock.GetTimestamp(), clock, log))
-        {
-            WriteLog(log, 1);
-            census.Start(loop: false);
-            clock.Ms += 20;
-            census.PollForTest(); // the count is one above: its record may be on its way
-            Assert.Equal(1, proc.Listings);
-            clock.Ms += 20;
-            census.PollForTest(); // still above: list
-            Assert.Equal(2, proc.Listings);
-            census.Stop();
-        }
-
-        var start = Assert.Single(Lines(ms), l => l.GetProperty("e").GetString() == "start" && l.GetProperty("tid").GetInt32() == 3);
+        var polls = Enumerable.Range(0, 5).Select(i => i < 1 ? new TaskSample[] { App() } : [App(), new(3, "helper", 'S', 0, 0)]).ToArray();
+        var (lines, listings) = FollowingTheLog(polls, []);
+        Assert.Equal([1, 1, 2, 2], listings); // poll 1: one above, its record may be on its way; poll 2: still above
+        var start = Assert.Single(lines, l => l.GetProperty("e").GetString() == "start" && l.GetProperty("tid").GetInt32() == 3);
         Assert.Equal(40.0, start.GetProperty("t").GetDouble());
     }
 
