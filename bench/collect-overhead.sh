@@ -75,6 +75,16 @@ if [ -n "$HOOK" ]; then
   done
   TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads "$OUT/hook-work" "$HOOK_N" "$RUN_HOOK" >>"$OUT/hook-work.txt"
   rm -f "$OUT/hook.pthreads"
+  # Instructions per create + join, counted by callgrind (user space only, the same count on a busy or a quiet
+  # machine): two runs of different lengths, so that start-up cancels out of the difference.
+  if [ -z "${REPORT_ONLY:-}" ] && command -v valgrind >/dev/null; then
+    count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 | sed -n 's/.*Collected : //p'; }
+    a=$(count "$OUT/hook-cost" 1000 1); b=$(count "$OUT/hook-cost" 3000 1)
+    echo "plain $(( (b - a) / 2000 ))" >>"$OUT/hook-instructions.txt"
+    a=$(LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads count "$OUT/hook-cost" 1000 1); rm -f "$OUT/hook.pthreads"
+    b=$(LD_PRELOAD=$PRELOAD TRACE_THREADS_PTHREAD_LOG=$OUT/hook.pthreads count "$OUT/hook-cost" 3000 1); rm -f "$OUT/hook.pthreads"
+    echo "hooked $(( (b - a) / 2000 ))" >>"$OUT/hook-instructions.txt"
+  fi
   python3 - "$OUT" "$HOOK_N" "$HOOK_ROUNDS" <<'PY'
 import statistics, sys
 out, n, rounds = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -95,10 +105,20 @@ try:
     work = [[float(x) for x in l.split()] for l in open(f"{out}/hook-work.txt") if l.strip()]
 except OSError:
     work = []
+try:
+    ins = dict(l.split() for l in open(f"{out}/hook-instructions.txt") if l.strip())
+    print(f"instructions per create + join (callgrind, user space, independent of the machine's load): plain {ins['plain']}, hooked {ins['hooked']}: {int(ins['hooked']) - int(ins['plain']):+d}")
+except (OSError, KeyError, ValueError):
+    pass
 if work:
     col = lambda i: statistics.median(w[i] for w in work) / 1000
     print(f"the hook's own work per creation, without the kernel's (bench/hook-work.c, thread CPU time, median of {len(work)} rounds):")
-    print(f"  prepare + record {col(2):.2f} us = backtrace(3) {col(0):.2f} us + the rest {col(2) - col(0):.2f} us (record {col(2) - col(1):.2f} us)")
+    if len(work[0]) >= 4:
+        # backtrace(3), the cached unwinder, the creating thread's half, both halves.
+        print(f"  {col(3):.2f} us for both halves (the creating thread's and the new thread's), of which reading the stack {col(1):.2f} us")
+        print(f"  (backtrace(3) would take {col(0):.2f} us); the creating thread's half alone, run as a failed creation: {col(2):.2f} us")
+    else:
+        print(f"  prepare + record {col(2):.2f} us = backtrace(3) {col(0):.2f} us + the rest {col(2) - col(0):.2f} us (record {col(2) - col(1):.2f} us)")
 PY
 fi
 

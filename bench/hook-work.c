@@ -1,9 +1,10 @@
 /* The pthread_create recorder's own work per creation, without creating threads (bench/collect-overhead.sh builds it
  * against src/TraceThreads/native/ttpreload.c). A thread creation costs tens of microseconds of kernel work that
  * varies with the machine's load by more than the hook costs; here the hook's two halves run back to back on one
- * thread, as they do for a creation: prepare() (in the creating thread: start slot, creator, clock, backtrace(3)) and
- * the new thread's record (write_record()). Called DEPTH frames below main, as a runtime's thread start is. Prints, per
- * round, thread CPU ns per creation for: backtrace alone, prepare, prepare + record.
+ * thread, as they do for a creation: prepare() (in the creating thread: start slot, record slot, creator, clock, the
+ * stack, the record but for the new thread's id) and tt_thread_started() (in the new thread: its id and start time,
+ * the commit). Called DEPTH frames below main, as a runtime's thread start is. Prints, per round, thread CPU ns per
+ * creation for: backtrace(3) alone, the cached unwinder alone, prepare, prepare + the new thread's half.
  * Usage: TRACE_THREADS_PTHREAD_LOG=<file> hook-work N ROUNDS [DEPTH=5] */
 #include "../src/TraceThreads/native/ttpreload.c"
 
@@ -17,32 +18,31 @@ static double cpu_ns(void)
 }
 
 static int n;
-static double times[3];
+static double times[4];
 
 static __attribute__((noinline)) void round_at_depth(void)
 {
+    void *stack[TT_MAX_FRAMES];
     double t0 = cpu_ns();
     for (int i = 0; i < n; i++) {
-        void *stack[TT_MAX_FRAMES];
         backtrace(stack, TT_MAX_FRAMES);
     }
     double t1 = cpu_ns();
     for (int i = 0; i < n; i++) {
-        struct tt_start *s = prepare(TT_PTHREAD, (void *)empty, NULL);
-        if (s) release_slot(s);
+        capture_stack(stack, 1);
     }
     double t2 = cpu_ns();
     for (int i = 0; i < n; i++) {
         struct tt_start *s = prepare(TT_PTHREAD, (void *)empty, NULL);
-        if (s) {
-            struct tt_start copy;
-            memcpy(&copy, s, offsetof(struct tt_start, stack) + (size_t)s->frames * sizeof(void *));
-            release_slot(s);
-            write_record(&copy, current_tid());
-        }
+        if (s) creation_failed(s, EAGAIN);
     }
     double t3 = cpu_ns();
-    times[0] = (t1 - t0) / n, times[1] = (t2 - t1) / n, times[2] = (t3 - t2) / n;
+    for (int i = 0; i < n; i++) {
+        struct tt_start *s = prepare(TT_PTHREAD, (void *)empty, NULL);
+        if (s) tt_thread_started(s);
+    }
+    double t4 = cpu_ns();
+    times[0] = (t1 - t0) / n, times[1] = (t2 - t1) / n, times[2] = (t3 - t2) / n, times[3] = (t4 - t3) / n;
 }
 
 static __attribute__((noinline)) void nest(int depth)
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
     pthread_once(&once, tt_init);
     for (int r = 0; r < rounds; r++) {
         nest(depth - 1);
-        printf("%.1f %.1f %.1f\n", times[0], times[1], times[2]);
+        printf("%.1f %.1f %.1f %.1f\n", times[0], times[1], times[2], times[3]);
     }
     return 0;
 }

@@ -453,11 +453,11 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
     private byte[] MutateBinaryLog(byte[] log)
     {
         var bytes = (byte[])log.Clone();
-        var records = (bytes.Length - PthreadLogFormat.HeaderSize) / PthreadLogFormat.RecordSize;
+        var records = (bytes.Length - PthreadLogFormat.HeaderSize) / PthreadLogFormat.Unit;
         var count = random.Next(1, 4);
         for (var n = 0; n < count; n++)
         {
-            var record = PthreadLogFormat.HeaderSize + (random.Next(Math.Max(1, records)) * PthreadLogFormat.RecordSize);
+            var record = PthreadLogFormat.HeaderSize + (random.Next(Math.Max(1, records)) * PthreadLogFormat.Unit);
             if (record + PthreadLogFormat.RecordSize > bytes.Length)
             {
                 record = PthreadLogFormat.HeaderSize;
@@ -475,7 +475,7 @@ public sealed class Mutator(IReadOnlyList<Seed> seeds, Random random)
                     BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(PthreadLogFormat.LostOffset), random.Next(2) == 0 ? ulong.MaxValue : (ulong)random.Next());
                     break;
                 case 3 when record + PthreadLogFormat.RecordSize <= bytes.Length:
-                    BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(record), random.Next(3) switch { 0 => 0, 1 => PthreadLogFormat.NameKind, _ => PthreadLogFormat.ThreadKind });
+                    BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(record), random.Next(5) switch { 0 => 0, 1 => PthreadLogFormat.NameKind, 2 => PthreadLogFormat.PendingKind, 3 => PthreadLogFormat.FailedKind, _ => PthreadLogFormat.ThreadKind });
                     break;
                 case 4 when record + PthreadLogFormat.RecordSize <= bytes.Length:
                     // The frame count of a thread record is the name length of a name record: both fields at once.

@@ -23,21 +23,41 @@ public sealed class PthreadLogBuilder
     /// <summary>Creations that found no start slot (the header's lost count).</summary>
     public ulong NotClaimed { get; set; }
 
-    /// <summary>Slots claimed but never committed, added after the records (a writer killed mid-record).</summary>
-    public int Uncommitted { get; set; }
-
     /// <summary>Zero bytes after the records (the unused rest of the last 1 MB chunk).</summary>
     public int Padding { get; set; }
 
+    /// <summary>Writes the first binary format ("TTPTHR01": every record in a 256-byte slot) instead of the current one.</summary>
+    public bool Version1 { get; set; }
+
+    /// <summary>A record claimed and never committed (a writer killed mid-record): <paramref name="bytes"/> of zeros.</summary>
+    public PthreadLogBuilder Uncommitted(int bytes = Format.Unit * 2)
+    {
+        _records.Add(new byte[Version1 ? Format.RecordSize : bytes]);
+        return this;
+    }
+
+    /// <summary>A creation whose pthread_create failed with <paramref name="error"/>: the record the recorder leaves for it.</summary>
+    public PthreadLogBuilder Failed(int pid, int creator, long createdNs, int error)
+    {
+        var r = new byte[Format.ThreadFrames];
+        BinaryPrimitives.WriteUInt32LittleEndian(r, Format.FailedKind);
+        BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(Format.ThreadPid), (uint)pid);
+        BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(Format.ThreadCreator), (uint)creator);
+        BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(Format.ThreadReserved), (uint)error);
+        BinaryPrimitives.WriteInt64LittleEndian(r.AsSpan(Format.ThreadCreatedNs), createdNs);
+        _records.Add(r);
+        return this;
+    }
+
     public PthreadLogBuilder Add(PthreadEntry e)
     {
-        var r = new byte[Format.RecordSize];
+        var frames = Math.Min(e.Frames.Count, Format.MaxFrames);
+        var r = new byte[Format.ThreadFrames + (8 * frames)];
         var s = r.AsSpan();
         BinaryPrimitives.WriteUInt32LittleEndian(s[Format.ThreadPid..], (uint)e.Pid);
         BinaryPrimitives.WriteUInt32LittleEndian(s[Format.ThreadTid..], (uint)e.Tid);
         BinaryPrimitives.WriteUInt32LittleEndian(s[Format.ThreadCreator..], (uint)e.Creator);
         BinaryPrimitives.WriteUInt16LittleEndian(s[Format.ThreadApi..], (ushort)(e.C11 ? 1 : 0));
-        var frames = Math.Min(e.Frames.Count, Format.MaxFrames);
         BinaryPrimitives.WriteUInt16LittleEndian(s[Format.ThreadFrameCount..], (ushort)frames);
         BinaryPrimitives.WriteInt64LittleEndian(s[Format.ThreadCreatedNs..], e.CreatedNs);
         BinaryPrimitives.WriteInt64LittleEndian(s[Format.ThreadStartedNs..], e.CreatedNs + 100_000);
@@ -52,8 +72,8 @@ public sealed class PthreadLogBuilder
         _records.Add(r);
         foreach (var (address, name) in named)
         {
-            var n = new byte[Format.RecordSize];
             var text = Encoding.ASCII.GetBytes(name.Length > Format.MaxNameBytes ? name[..Format.MaxNameBytes] : name);
+            var n = new byte[Format.NameText + text.Length];
             BinaryPrimitives.WriteUInt32LittleEndian(n, Format.NameKind);
             BinaryPrimitives.WriteUInt32LittleEndian(n.AsSpan(Format.NamePid), (uint)e.Pid);
             BinaryPrimitives.WriteUInt64LittleEndian(n.AsSpan(Format.NameAddress), address);
@@ -67,16 +87,20 @@ public sealed class PthreadLogBuilder
 
     public byte[] Build()
     {
-        var count = _records.Count + Uncommitted;
-        var bytes = new byte[Format.HeaderSize + (count * Format.RecordSize) + Padding];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, Format.Magic);
+        // Where each record goes: a 256-byte slot each (version 1), or the whole 64-byte units it needs.
+        var sizes = _records.Select(r => Version1 ? Format.RecordSize : (r.Length + Format.Unit - 1) / Format.Unit * Format.Unit).ToList();
+        var claimed = sizes.Sum();
+        var bytes = new byte[Format.HeaderSize + claimed + Padding];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, Version1 ? Format.MagicV1 : Format.Magic);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(Format.HeaderSizeOffset), Format.HeaderSize);
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(Format.RecordSizeOffset), Format.RecordSize);
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(Format.CursorOffset), (ulong)(count * Format.RecordSize));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(Format.RecordSizeOffset), (uint)(Version1 ? Format.RecordSize : Format.Unit));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(Format.CursorOffset), (ulong)claimed);
         BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(Format.LostOffset), NotClaimed);
+        var at = Format.HeaderSize;
         for (var i = 0; i < _records.Count; i++)
         {
-            _records[i].CopyTo(bytes, Format.HeaderSize + (i * Format.RecordSize));
+            _records[i].CopyTo(bytes, at);
+            at += sizes[i];
         }
 
         return bytes;

@@ -430,6 +430,15 @@ internal sealed class OsNameRule : IAttributionRule
         // The first name is often the creator's, inherited until the thread renames itself: only the last counts,
         // unless the thread never renamed itself.
         var last = names[^1];
+        if (names.Count == 1 && InheritedFrom(t, last) is { } creator)
+        {
+            // Linux gives a new thread its creator's name; the census can read it before the thread names itself and
+            // miss the new name when the thread is short-lived (seen under heavy load: a library's Thread.Start from a
+            // pool worker read as '.NET TP Worker'). The creator's own name says nothing of this thread.
+            t.Add("os-name", $"the OS called it '{last}', the name of its creator (tid {creator}), which a new thread carries until it names itself: not evidence of its role", null, 0);
+            return;
+        }
+
         var role = OsThreadNames.RoleOf(last);
         if (last == OsThreadNames.EventPipe)
         {
@@ -456,6 +465,14 @@ internal sealed class OsNameRule : IAttributionRule
         {
             t.Add("os-name", $"first seen as '{names[0]}' (inherited from its creator), later '{last}'", null, 0);
         }
+    }
+
+    /// <summary>The creator's OS thread id when the creator (known from a creation event or the creation log) bore this name.</summary>
+    private static int? InheritedFrom(ThreadContext t, string name)
+    {
+        var creator = t.Facts.CreatorOsThreadId ?? t.Facts.SeenBy(CreationSource.NativeHook)?.CreatorTid;
+        return creator is { } tid && tid != t.Facts.OsThreadId && t.Trace.Threads.TryGetValue(tid, out var c) && c.Names.Any(n => n.Name == name)
+            ? tid : null;
     }
 }
 

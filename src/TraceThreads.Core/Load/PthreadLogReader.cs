@@ -81,11 +81,16 @@ internal static class PthreadLogReader
             facts.Warnings.Add($"the pthread_create log '{file}' is missing {summary.Lost} record(s) ({summary.LostReason}): threads created then have no native creator from it.");
         }
 
+        if (summary.Failed > 0)
+        {
+            facts.Warnings.Add($"pthread_create failed {summary.Failed} time(s) in the traced process ({summary.Failures}): code that asked for a thread did not get one.");
+        }
+
         facts.HasPthreadLog = read > 0;
     }
 
     /// <summary>What a read found besides the records.</summary>
-    internal readonly record struct Summary(bool Binary, int Unreadable, long Lost, string LostReason);
+    internal readonly record struct Summary(bool Binary, int Unreadable, long Lost, string LostReason, int Failed = 0, string Failures = "");
 
     /// <summary>Calls <paramref name="onRecord"/> for each creation of <paramref name="pid"/> (of every process when null).</summary>
     internal static Summary Read(string path, int? pid, Action<PthreadRecord> onRecord)
@@ -191,8 +196,8 @@ internal static class PthreadLogReader
 
     /// <summary>
     /// The binary log, in two passes over the file: the name records (an address is named after the first thread that
-    /// used it), then the thread records. A slot whose kind is 0 below the cursor was claimed and never completed
-    /// (its writer was killed, or the disk was full); above the cursor it is unused space (the file grows by 1 MB).
+    /// used it), then the thread records. Zero bytes below the cursor are a record that was claimed and never
+    /// completed (its writer was killed, or the disk was full); above the cursor, unused space (the file grows by 1 MB).
     /// </summary>
     private static Summary ReadBinary(string path, int? pid, Action<PthreadRecord> onRecord)
     {
@@ -200,22 +205,24 @@ internal static class PthreadLogReader
         var length = RandomAccess.GetLength(file);
         var header = new byte[Format.HeaderSize];
         var got = Fill(file, header, 0);
+        var version1 = BinaryPrimitives.ReadUInt64LittleEndian(header) == Format.MagicV1;
         if (got < Format.WrittenOffset + 8
             || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(Format.HeaderSizeOffset)) != Format.HeaderSize
-            || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(Format.RecordSizeOffset)) != Format.RecordSize)
+            || BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(Format.RecordSizeOffset)) != (version1 ? Format.RecordSize : Format.Unit))
         {
-            return new Summary(true, 1, 0, "");
+            return new Summary(true, 1, 0, "", 0, "");
         }
 
         var cursor = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(Format.CursorOffset));
         var notClaimed = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(Format.LostOffset));
-        var slots = Math.Max(0, (length - Format.HeaderSize) / Format.RecordSize);
-        // A cursor is a whole number of records; one that is not, or is beyond any real log (1 TB), is damage.
-        var cursorSlots = cursor % Format.RecordSize == 0 && cursor <= 1UL << 40 ? (long)(cursor / Format.RecordSize) : -1;
+        var records = Math.Max(0, length - Format.HeaderSize);
+        // A cursor is a whole number of units; one that is not, or is beyond any real log (1 TB), is damage.
+        var unit = version1 ? Format.RecordSize : Format.Unit;
+        var claimed = cursor % (ulong)unit == 0 && cursor <= 1UL << 40 ? (long)cursor : -1;
 
         var names = new Dictionary<(uint Pid, ulong Address), string>();
         var buffer = new byte[Format.RecordSize * 256];
-        ForEachSlot(file, slots, buffer, (slot, r) =>
+        ForEachRecord(file, records, version1, buffer, (at, r) =>
         {
             if (BinaryPrimitives.ReadUInt32LittleEndian(r) != Format.NameKind || names.Count >= MaxNames)
             {
@@ -223,28 +230,45 @@ internal static class PthreadLogReader
             }
 
             var namePid = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.NamePid..]);
-            var textLength = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.NameLength..]);
-            if ((pid is null || namePid == pid) && textLength is > 0 and <= Format.MaxNameBytes && Ascii.IsValid(r.Slice(Format.NameText, textLength)))
+            if ((pid is null || namePid == pid) && NameRecordValid(r))
             {
+                var textLength = BinaryPrimitives.ReadUInt16LittleEndian(r[Format.NameLength..]);
                 names.TryAdd((namePid, BinaryPrimitives.ReadUInt64LittleEndian(r[Format.NameAddress..])), Encoding.ASCII.GetString(r.Slice(Format.NameText, textLength)));
             }
         });
 
         var unreadable = 0;
         long uncommitted = 0;
-        ForEachSlot(file, slots, buffer, (slot, r) =>
+        var failed = new SortedDictionary<uint, int>();
+        var afterEmpty = false;
+        ForEachRecord(file, records, version1, buffer, (at, r) =>
         {
             var kind = BinaryPrimitives.ReadUInt32LittleEndian(r);
-            if (kind == Format.NameKind)
+            var empty = kind == 0;
+            // Version 2: a claimed record left empty is a run of empty units; version 1: one slot.
+            if (empty && at < claimed && (version1 || !afterEmpty))
             {
-                unreadable += NameRecordValid(r) ? 0 : 1;
-                return;
+                uncommitted++;
             }
 
-            if (kind == 0)
+            afterEmpty = empty;
+            switch (kind)
             {
-                uncommitted += slot < cursorSlots ? 1 : 0;
-                return;
+                case 0:
+                    return;
+                case Format.NameKind:
+                    unreadable += NameRecordValid(r) ? 0 : 1;
+                    return;
+                case Format.PendingKind:
+                    return; // created, and the process ended (or the log was read) before the thread ran: no thread to tell of
+                case Format.FailedKind:
+                    if (pid is null || BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadPid..]) == pid)
+                    {
+                        var error = BinaryPrimitives.ReadUInt32LittleEndian(r[Format.ThreadReserved..]);
+                        failed[error] = failed.GetValueOrDefault(error) + 1;
+                    }
+
+                    return;
             }
 
             if (kind != Format.ThreadKind || ThreadRecord(r, names) is not { } record)
@@ -260,7 +284,7 @@ internal static class PthreadLogReader
         });
 
         // A log shorter than its cursor was cut (copied while written, a full disk): the records past its end are lost.
-        var cut = cursorSlots > slots ? cursorSlots - slots : 0;
+        var cut = claimed > records ? (claimed - records + unit - 1) / unit : 0;
         var lost = (long)Math.Min(notClaimed, int.MaxValue) + uncommitted + cut;
         var reasons = new List<string>();
         if (notClaimed > 0)
@@ -275,11 +299,22 @@ internal static class PthreadLogReader
 
         if (cut > 0)
         {
-            reasons.Add($"{cut} past the end of the file: it was cut short");
+            reasons.Add(version1 ? $"{cut} past the end of the file: it was cut short" : $"up to {cut} past the end of the file: it was cut short");
         }
 
-        return new Summary(true, unreadable, lost, string.Join("; ", reasons));
+        var failures = string.Join(", ", failed.Select(f => $"{ErrorName(f.Key)} {f.Value}x"));
+        return new Summary(true, unreadable, lost, string.Join("; ", reasons), failed.Values.Sum(), failures);
     }
+
+    /// <summary>pthread_create's error numbers on Linux.</summary>
+    private static string ErrorName(uint error) => error switch
+    {
+        11 => "EAGAIN (a limit on threads or processes: RLIMIT_NPROC, the pids cgroup, kernel.threads-max, or memory for the stack)",
+        12 => "ENOMEM",
+        1 => "EPERM",
+        22 => "EINVAL",
+        _ => $"error {error}",
+    };
 
     private static bool NameRecordValid(ReadOnlySpan<byte> r)
     {
@@ -329,22 +364,36 @@ internal static class PthreadLogReader
     private static string Name(Dictionary<(uint Pid, ulong Address), string> names, uint pid, ulong address) =>
         names.TryGetValue((pid, address), out var name) ? name : "0x" + address.ToString("x", CultureInfo.InvariantCulture);
 
-    private delegate void SlotAction(long slot, ReadOnlySpan<byte> record);
+    private delegate void RecordAction(long at, ReadOnlySpan<byte> record);
 
-    private static void ForEachSlot(Microsoft.Win32.SafeHandles.SafeFileHandle file, long slots, byte[] buffer, SlotAction action)
+    /// <summary>Calls <paramref name="action"/> with each record of the first <paramref name="bytes"/> bytes after the header, and where it starts.</summary>
+    private static void ForEachRecord(Microsoft.Win32.SafeHandles.SafeFileHandle file, long bytes, bool version1, byte[] buffer, RecordAction action)
     {
-        for (long slot = 0; slot < slots;)
+        for (long at = 0; at < bytes;)
         {
-            var n = Fill(file, buffer, Format.HeaderSize + (slot * Format.RecordSize)) / Format.RecordSize;
-            if (n == 0)
+            var n = Fill(file, buffer, Format.HeaderSize + at);
+            n = (int)Math.Min(n, bytes - at);
+            if (n < Format.Unit)
             {
-                return; // the file shrank while being read
+                return; // the file shrank while being read, or ends in a part of a unit
             }
 
-            for (var i = 0; i < n && slot < slots; i++, slot++)
+            var used = 0;
+            // Whole records only: one that may run past the buffer's end is read again at the start of the next.
+            while (used < n && (n - used >= Format.RecordSize || at + used + (n - used) >= bytes))
             {
-                action(slot, buffer.AsSpan(i * Format.RecordSize, Format.RecordSize));
+                var rest = buffer.AsSpan(used, n - used);
+                var size = Format.RecordBytes(rest[..Math.Min(rest.Length, Format.RecordSize)], version1);
+                if (size > rest.Length)
+                {
+                    return; // the last record is cut
+                }
+
+                action(at + used, rest[..size]);
+                used += size;
             }
+
+            at += used;
         }
     }
 

@@ -50,6 +50,41 @@ public sealed class NativeCreatorTests
     }
 
     /// <summary>
+    /// The recorder reads creation stacks with its own unwinder, a per-address cache of DWARF call-frame rules
+    /// (native/ttunwind.h), and must report exactly what backtrace(3) does. With TRACE_THREADS_PTHREAD_VERIFY=1 it
+    /// reads every stack both ways and counts disagreements in the log's header: a real .NET app (libcoreclr's thread
+    /// starts, a P/Invoked library's pthread_create and thrd_create, jitted callers) under collect must have none.
+    /// </summary>
+    [EnvFact(Needs.Linux | Needs.Gcc)]
+    public async Task The_cached_unwinder_reads_every_creation_stack_as_backtrace_does_in_a_real_dotnet_app()
+    {
+        var app = ScenarioApps.Get(ScenarioApps.Net10);
+        Assert.True(app.NativeLibraryAvailable, "libttnative.so was not built although gcc is here: see the build's TTNATIVE warning");
+        var dir = Directory.CreateTempSubdirectory("tt-unwind-").FullName;
+        var trace = Path.Combine(dir, "unwind.nettrace");
+        var start = app.CreateStartInfo("native", Path.Combine(dir, "truth.json"));
+        var collect = await ToolProcess.RunAsync(["collect", "-o", trace, "--", start.FileName, .. start.ArgumentList],
+            new Dictionary<string, string> { ["TRACE_THREADS_PTHREAD_VERIFY"] = "1" });
+        Assert.True(collect.ExitCode == 0, collect.Stderr);
+
+        var header = new byte[TraceThreads.Model.PthreadLogFormat.HeaderSize];
+        using (var log = File.OpenRead(trace + ".pthreads"))
+        {
+            log.ReadExactly(header);
+        }
+
+        var verified = BitConverter.ToUInt32(header, TraceThreads.Model.PthreadLogFormat.VerifiedOffset);
+        var mismatched = BitConverter.ToUInt32(header, TraceThreads.Model.PthreadLogFormat.MismatchedOffset);
+        var slow = BitConverter.ToUInt32(header, TraceThreads.Model.PthreadLogFormat.SlowOffset);
+        var records = 0;
+        TraceThreads.Load.PthreadLogReader.Read(trace + ".pthreads", null, _ => records++);
+        Assert.True(records >= 10, $"only {records} creations recorded");
+        Assert.Equal(0u, mismatched);
+        // Every creation was read by the cached unwinder and checked, none handed to backtrace(3).
+        Assert.Equal(((long)records, 0u), ((long)verified, slow));
+    }
+
+    /// <summary>
     /// glibc's thrd_create calls its pthread_create internally, past any interposed symbol; librdkafka makes its threads
     /// this way. The recorder wraps thrd_create too, so C11 threads, including those that later call into managed code,
     /// have the same record and the same creator as pthreads.

@@ -286,6 +286,29 @@ public class AttributionRuleTests
         Assert.Equal(("runtime", "finalizer"), (Only(b.Run(), 104).Category, Only(b.Run(), 104).Role));
     }
 
+    /// <summary>
+    /// A short-lived library thread started from a pool worker, seen by the census only under the name it inherited
+    /// (seen in the accuracy run under heavy load): the creator's name is not the thread's role.
+    /// </summary>
+    [Fact]
+    public void An_os_name_the_thread_only_inherited_from_its_creator_is_not_evidence_of_its_role()
+    {
+        var b = new FactsBuilder();
+        b.Census(200, 1, null, ".NET TP Worker");
+        b.Created(201, 9, creatorTid: 200, atMs: 5, "System.Threading.Thread.StartCore", "Acme.Telemetry.FlushWorker.Start", "Scenarios.LibraryPool.Run");
+        b.Census(201, 6, 8, ".NET TP Worker");
+        var t = Only(b.Run(), 201);
+        Assert.Equal("user", t.Category);
+        Assert.Contains(t.Evidence, e => e.Rule == "os-name" && e.Weight == 0 && e.Detail.Contains("name of its creator (tid 200)", StringComparison.Ordinal));
+
+        // A name of its own (it renamed itself, or its creator is called otherwise) still counts.
+        var c = new FactsBuilder();
+        c.Census(200, 1, null, "main-loop");
+        c.Created(201, 9, creatorTid: 200, atMs: 5, "System.Threading.Thread.StartCore", "Scenarios.LibraryPool.Run");
+        c.Census(201, 6, 8, ".NET TP Worker");
+        Assert.Contains(Only(c.Run(), 201).Evidence, e => e.Rule == "os-name" && e.Role == "threadpool-worker");
+    }
+
     [Fact]
     public void Server_gc_thread_is_found_by_gc_events_without_a_managed_thread()
     {
