@@ -1,6 +1,8 @@
+using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using TraceThreads.Capture.Census;
+using Format = TraceThreads.Model.PthreadLogFormat;
 
 namespace TraceThreads.Tests.Capture;
 
@@ -406,27 +408,38 @@ public class ThreadCensusTests
         Assert.Equal(40.0, start.GetProperty("t").GetDouble());
     }
 
-    [Fact]
-    public void The_log_tail_returns_each_committed_thread_once_and_waits_for_a_slot_being_written()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_log_tail_returns_each_committed_thread_once_and_waits_for_records_not_committed_yet(bool version1)
     {
+        // Thread 2 committed; another process's thread; thread 5's record pending (its creator wrote it, the thread has
+        // not run); then a record claimed and still being filled.
         var log = TempLog();
-        var entry = new TraceThreads.Fuzz.PthreadEntry(1, 2, 1, 1, "a", []);
-        File.WriteAllBytes(log, new TraceThreads.Fuzz.PthreadLogBuilder { Uncommitted = 1 }.Add(entry).Add(entry with { Pid = 7, Tid = 70 }).Build());
+        var entry = new TraceThreads.Fuzz.PthreadEntry(1, 2, 1, 1, null, []);
+        var bytes = new TraceThreads.Fuzz.PthreadLogBuilder { Version1 = version1 }
+            .Add(entry).Add(entry with { Pid = 7, Tid = 70 }).Add(entry with { Tid = 5 }).Uncommitted().Build();
+        var unit = version1 ? Format.RecordSize : Format.Unit;
+        var pending = Format.HeaderSize + (2 * unit);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(pending), Format.PendingKind);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(pending + Format.ThreadTid), 0);
+        File.WriteAllBytes(log, bytes);
+
         using var tail = new TraceThreads.Load.PthreadLogTail(log);
         var tids = new List<int>();
         Assert.True(tail.ReadNew(1, tids));
         Assert.True(tail.Binary);
-        Assert.Equal([2], tids); // another process's record is skipped; the uncommitted slot waits
+        Assert.Equal([2], tids);
 
-        // The writer commits the waiting slot (thread 5) and claims nothing more.
-        var bytes = File.ReadAllBytes(log);
-        var slot = bytes.Length - TraceThreads.Model.PthreadLogFormat.RecordSize;
-        var committed = new TraceThreads.Fuzz.PthreadLogBuilder().Add(entry with { Tid = 5 }).Build();
-        committed.AsSpan(TraceThreads.Model.PthreadLogFormat.HeaderSize, TraceThreads.Model.PthreadLogFormat.RecordSize).CopyTo(bytes.AsSpan(slot));
+        // Thread 5 starts and commits its record; the claimed one is written: thread 6.
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(pending + Format.ThreadTid), 5);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(pending), Format.ThreadKind);
+        var last = new TraceThreads.Fuzz.PthreadLogBuilder { Version1 = version1 }.Add(entry with { Tid = 6 }).Build();
+        last.AsSpan(Format.HeaderSize, unit).CopyTo(bytes.AsSpan(Format.HeaderSize + (3 * unit)));
         File.WriteAllBytes(log, bytes);
         tids.Clear();
-        Assert.False(tail.ReadNew(1, tids));
-        Assert.Equal([5], tids);
+        Assert.False(tail.ReadNew(1, tids)); // the cursor did not move
+        Assert.Equal([5, 6], tids.Order());
         tids.Clear();
         Assert.False(tail.ReadNew(1, tids));
         Assert.Empty(tids);
