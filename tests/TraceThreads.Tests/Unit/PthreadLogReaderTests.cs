@@ -212,6 +212,29 @@ public sealed class PthreadLogReaderTests : IDisposable
              BitConverter.ToUInt32(header[TraceThreads.Model.PthreadLogFormat.SlowOffset..])));
     }
 
+    /// <summary>
+    /// The recorder is preloaded into targets on whatever glibc they run on. Built here (glibc 2.36), a plain build asked
+    /// for dlsym, dladdr and pthread_once at version GLIBC_2.34, and ld.so then refused to start the target at all on
+    /// glibc 2.31 (Debian 11, checked in a debootstrapped chroot: "version `GLIBC_2.34' not found (required by
+    /// libtrace-threads-preload.so)"). No version newer than 2.17 (clock_gettime) may be asked for.
+    /// </summary>
+    [EnvFact(Needs.Linux | Needs.Gcc)]
+    public async Task The_recorder_asks_for_no_glibc_symbol_version_newer_than_2_17()
+    {
+        var library = TraceThreads.Capture.PthreadRecorder.Library();
+        Assert.NotNull(library);
+        using var objdump = Process.Start(new ProcessStartInfo("objdump", ["-p", library]) { RedirectStandardOutput = true })!;
+        var output = await objdump.StandardOutput.ReadToEndAsync();
+        await objdump.WaitForExitAsync();
+        Assert.Equal(0, objdump.ExitCode);
+        var versions = System.Text.RegularExpressions.Regex.Matches(output, @"GLIBC_(\d+)\.(\d+)")
+            .Select(m => new Version(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        Assert.NotEmpty(versions);
+        Assert.True(versions.Max() <= new Version(2, 17), $"asks for GLIBC_{versions.Max()}");
+        Assert.Contains("NEEDED               libdl.so.2", output, StringComparison.Ordinal);
+    }
+
     /// <summary>The real recorder: a target killed with SIGKILL right after its threads ran loses no committed record.</summary>
     [EnvFact(Needs.Linux | Needs.Gcc)]
     public async Task A_target_killed_with_sigkill_leaves_every_committed_record_in_the_file()
