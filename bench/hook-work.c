@@ -60,7 +60,7 @@ int main(int argc, char **argv)
     n = argc > 1 ? atoi(argv[1]) : 20000;
     int rounds = argc > 2 ? atoi(argv[2]) : 1;
     int depth = argc > 3 ? atoi(argv[3]) : 5;
-    pthread_once(&once, tt_init);
+    ensure_init();
     for (int r = 0; r < rounds; r++) {
         nest(depth - 1);
         printf("%.1f %.1f %.1f %.1f\n", times[0], times[1], times[2], times[3]);

@@ -32,6 +32,7 @@
 #include <execinfo.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,16 @@
 #include <threads.h>
 #include <time.h>
 #include <unistd.h>
+
+// Load on the glibc the target has, not only on the one this was built with. glibc 2.34 moved dlsym, dladdr and the
+// pthread functions into libc under new symbol versions; a library that asks for those versions cannot be preloaded
+// into a process on an older glibc (Debian 11, Ubuntu 20.04, RHEL 8: common .NET container bases), and ld.so prints
+// an error into the target's output. So: the oldest versions of the two dl functions (still in libc 2.34+, in libdl
+// before, which the library therefore names as needed: see TraceThreads.csproj), and no pthread_once.
+#if defined(__x86_64__)
+__asm__(".symver dlsym, dlsym@GLIBC_2.2.5");
+__asm__(".symver dladdr, dladdr@GLIBC_2.2.5");
+#endif
 
 #define TT_MAX_FRAMES 25 // the wrapper's own frame and 24 of its caller's
 #define TT_SLOTS 512
@@ -134,7 +145,8 @@ static int log_fd = -1;
 static struct tt_header *header; // the mapped file; records follow it
 static int tid_offset = -1;
 static pid_t process_id; // getpid(2) is a system call in glibc 2.25+: kept here, refreshed in a forked child
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+static atomic_int init_state; // 0 not started, 1 running, 2 done
+static __thread __attribute__((tls_model("initial-exec"))) int initialising;
 static struct tt_start slots[TT_SLOTS];
 static atomic_uint slot_hint;
 static struct tt_name names[TT_NAMES];
@@ -235,6 +247,27 @@ static void tt_init(void) {
     const char *path = getenv("TRACE_THREADS_PTHREAD_LOG");
     if (path && *path) {
         open_log(path);
+    }
+}
+
+static void tt_init(void);
+
+// Runs tt_init once. Another thread that creates a thread meanwhile waits for it; a creation from inside tt_init (a
+// library constructor run by the dlopen in backtrace's warm-up) goes to the real function.
+static void ensure_init(void) {
+    if (atomic_load_explicit(&init_state, memory_order_acquire) == 2 || initialising) {
+        return;
+    }
+    int expected = 0;
+    if (atomic_compare_exchange_strong(&init_state, &expected, 1)) {
+        initialising = 1;
+        tt_init();
+        initialising = 0;
+        atomic_store_explicit(&init_state, 2, memory_order_release);
+        return;
+    }
+    while (atomic_load_explicit(&init_state, memory_order_acquire) != 2) {
+        sched_yield();
     }
 }
 
@@ -520,7 +553,7 @@ static void creation_failed(struct tt_start *start, int error) {
 }
 
 int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*routine)(void *), void *arg) {
-    pthread_once(&once, tt_init);
+    ensure_init();
     if (!real_pthread_create) {
         return EAGAIN;
     }
@@ -539,7 +572,7 @@ int pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*routin
 // routine returning int, which the new thread's trampoline converts as glibc's start_thread does; errors map as
 // glibc's thrd_err_map does.
 int thrd_create(thrd_t *thread, thrd_start_t routine, void *arg) {
-    pthread_once(&once, tt_init);
+    ensure_init();
     struct tt_start *start = real_pthread_create ? prepare(TT_THRD, (void *)routine, arg) : NULL;
     if (!start) {
         return real_thrd_create ? real_thrd_create(thread, routine, arg) : thrd_error;

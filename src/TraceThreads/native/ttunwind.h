@@ -17,17 +17,61 @@
 //   frame, never a fault), and a frame that does not move up the stack ends the walk;
 // - at initialisation the two unwinders read the same stack and must agree, or this one is switched off;
 //   TRACE_THREADS_PTHREAD_VERIFY=1 compares them on every creation and counts disagreements in the log's header.
-// Lookups use _dl_find_object (glibc 2.35+: lock-free, no system call, made for unwinders); without it, backtrace(3).
-// x86-64 only; other architectures use backtrace(3). A library unloaded and another loaded at the same address would
+// Modules are found with _dl_find_object (glibc 2.35+: lock-free, no system call, made for unwinders), or before it
+// with dl_iterate_phdr, once per return address. x86-64 only; other architectures use backtrace(3). A library unloaded and another loaded at the same address would
 // keep the first one's rules (a wrong frame, never a fault); .NET does not unload native libraries.
 #pragma once
 
-#if defined(__x86_64__) && defined(DLFO_STRUCT_HAS_EH_DBASE)
+#if defined(__x86_64__)
 #define TT_FAST_UNWIND 1
+#include <link.h>
 
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
 typedef int (*tt_find_object_fn)(void *, struct dl_find_object *);
 static tt_find_object_fn tt_find_object;
+#endif
 static int tt_fast_unwind_ok; // set by tt_unwind_init once the self-check passed
+
+struct tt_phdr_query {
+    uintptr_t target;
+    int found;
+    const uint8_t *hdr;
+};
+
+static int tt_phdr_callback(struct dl_phdr_info *info, size_t size, void *data) {
+    (void)size;
+    struct tt_phdr_query *q = (struct tt_phdr_query *)data;
+    const uint8_t *hdr = NULL;
+    int inside = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && q->target >= start && q->target - start < ph->p_memsz) inside = 1;
+        else if (ph->p_type == PT_GNU_EH_FRAME) hdr = (const uint8_t *)start;
+    }
+    if (!inside) return 0;
+    q->found = 1;
+    q->hdr = hdr;
+    return 1;
+}
+
+// Whether a module maps `target` (0: none, jitted code), and its .eh_frame_hdr in *hdr (NULL when it has none).
+// _dl_find_object (glibc 2.35+) is lock-free; before it, dl_iterate_phdr takes the loader's lock, as libgcc's own
+// unwinder does for every frame there. Either runs once per return address: the rule it leads to is cached.
+static int tt_module_of(uintptr_t target, const uint8_t **hdr) {
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
+    if (tt_find_object) {
+        struct dl_find_object found;
+        if (tt_find_object((void *)target, &found) != 0) return 0;
+        *hdr = (const uint8_t *)found.dlfo_eh_frame;
+        return 1;
+    }
+#endif
+    struct tt_phdr_query q = {target, 0, NULL};
+    dl_iterate_phdr(tt_phdr_callback, &q);
+    *hdr = q.hdr;
+    return q.found;
+}
 
 // A rule, packed into 64 bits so that it is published with one store: kind (2 bits), CFA register is rbp (1), rbp saved
 // (1), return address offset from the CFA in 8-byte units (signed 8 bits), rbp's offset from the CFA (signed 16), the
@@ -242,12 +286,11 @@ static int tt_run_cfa(struct tt_reader *r, struct tt_cfa_state *s, const struct 
 static struct tt_frame_rule tt_compute_rule(uintptr_t pc) {
     struct tt_frame_rule rule = {TT_RULE_GIVE_UP, 0, 0, 0, 0, 0};
     uintptr_t target = pc - 1; // inside the call instruction: the caller's rules there
-    struct dl_find_object found;
-    if (tt_find_object((void *)target, &found) != 0) {
+    const uint8_t *hdr = NULL;
+    if (!tt_module_of(target, &hdr)) {
         rule.kind = TT_RULE_LAST; // in no module: jitted code. backtrace(3) reports it and stops there too.
         return rule;
     }
-    const uint8_t *hdr = (const uint8_t *)found.dlfo_eh_frame;
     if (!hdr || hdr[0] != 1 || hdr[3] != 0x3b) return rule; // version 1, table of datarel sdata4 pairs
     struct tt_reader r = {hdr + 4, hdr + 4 + 16, 0};
     tt_encoded(&r, hdr[1], (uintptr_t)hdr);
@@ -418,9 +461,12 @@ __attribute__((noinline)) static int tt_self_check_inner(int is_main, int *agree
     return nf;
 }
 
+// TRACE_THREADS_PTHREAD_NO_FIND_OBJECT=1 takes the path of a glibc without _dl_find_object (for the tests).
 static void tt_unwind_init(int is_main) {
-    tt_find_object = (tt_find_object_fn)dlsym(RTLD_DEFAULT, "_dl_find_object");
-    if (!tt_find_object) return;
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
+    const char *no_find = getenv("TRACE_THREADS_PTHREAD_NO_FIND_OBJECT");
+    if (!(no_find && *no_find == '1')) tt_find_object = (tt_find_object_fn)dlsym(RTLD_DEFAULT, "_dl_find_object");
+#endif
     int agree = 0;
     tt_self_check_inner(is_main, &agree);
     tt_fast_unwind_ok = agree;

@@ -128,10 +128,13 @@ public sealed class PthreadLogReaderTests : IDisposable
     /// pointers: creations from main, from a pool thread, at the bottom of deep recursion (past the 24 frames a record
     /// keeps), from frames whose CFA is rbp-based (alloca), from a thread on a stack the program allocated itself
     /// (pthread_attr_setstack), and through thrd_create. Each is read both ways (TRACE_THREADS_PTHREAD_VERIFY=1): none
-    /// may differ, none may need backtrace(3).
+    /// may differ, none may need backtrace(3). Both ways of finding a return address's module: _dl_find_object (glibc
+    /// 2.35+) and dl_iterate_phdr (older glibc, forced here with TRACE_THREADS_PTHREAD_NO_FIND_OBJECT=1).
     /// </summary>
-    [EnvFact(Needs.Linux | Needs.Gcc)]
-    public async Task The_cached_unwinder_agrees_with_backtrace_on_every_kind_of_frame()
+    [EnvTheory(Needs.Linux | Needs.Gcc)]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_cached_unwinder_agrees_with_backtrace_on_every_kind_of_frame(bool withoutFindObject)
     {
         var library = TraceThreads.Capture.PthreadRecorder.Library();
         Assert.NotNull(library);
@@ -180,6 +183,7 @@ public sealed class PthreadLogReaderTests : IDisposable
             }
             """);
         var exe = Path.Combine(_dir, "frames");
+        var log = Path.Combine(_dir, $"frames-{withoutFindObject}.pthreads");
         using (var gcc = Process.Start(new ProcessStartInfo("gcc", ["-O2", "-fomit-frame-pointer", "-pthread", "-o", exe, source]) { RedirectStandardError = true })!)
         {
             var error = await gcc.StandardError.ReadToEndAsync();
@@ -187,11 +191,11 @@ public sealed class PthreadLogReaderTests : IDisposable
             Assert.True(gcc.ExitCode == 0, error);
         }
 
-        var log = Path.Combine(_dir, "frames.pthreads");
         var start = new ProcessStartInfo(exe);
         start.Environment["LD_PRELOAD"] = library;
         start.Environment[TraceThreads.Capture.PthreadRecorder.LogVariable] = log;
         start.Environment["TRACE_THREADS_PTHREAD_VERIFY"] = "1";
+        start.Environment["TRACE_THREADS_PTHREAD_NO_FIND_OBJECT"] = withoutFindObject ? "1" : "0";
         using (var target = Process.Start(start)!)
         {
             await target.WaitForExitAsync();
@@ -210,6 +214,29 @@ public sealed class PthreadLogReaderTests : IDisposable
             (BitConverter.ToUInt32(header[TraceThreads.Model.PthreadLogFormat.VerifiedOffset..]),
              BitConverter.ToUInt32(header[TraceThreads.Model.PthreadLogFormat.MismatchedOffset..]),
              BitConverter.ToUInt32(header[TraceThreads.Model.PthreadLogFormat.SlowOffset..])));
+    }
+
+    /// <summary>
+    /// The recorder is preloaded into targets on whatever glibc they run on. Built here (glibc 2.36), a plain build asked
+    /// for dlsym, dladdr and pthread_once at version GLIBC_2.34, and ld.so then refused to start the target at all on
+    /// glibc 2.31 (Debian 11, checked in a debootstrapped chroot: "version `GLIBC_2.34' not found (required by
+    /// libtrace-threads-preload.so)"). No version newer than 2.17 (clock_gettime) may be asked for.
+    /// </summary>
+    [EnvFact(Needs.Linux | Needs.Gcc)]
+    public async Task The_recorder_asks_for_no_glibc_symbol_version_newer_than_2_17()
+    {
+        var library = TraceThreads.Capture.PthreadRecorder.Library();
+        Assert.NotNull(library);
+        using var objdump = Process.Start(new ProcessStartInfo("objdump", ["-p", library]) { RedirectStandardOutput = true })!;
+        var output = await objdump.StandardOutput.ReadToEndAsync();
+        await objdump.WaitForExitAsync();
+        Assert.Equal(0, objdump.ExitCode);
+        var versions = System.Text.RegularExpressions.Regex.Matches(output, @"GLIBC_(\d+)\.(\d+)")
+            .Select(m => new Version(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)))
+            .ToList();
+        Assert.NotEmpty(versions);
+        Assert.True(versions.Max() <= new Version(2, 17), $"asks for GLIBC_{versions.Max()}");
+        Assert.Contains("NEEDED               libdl.so.2", output, StringComparison.Ordinal);
     }
 
     /// <summary>The real recorder: a target killed with SIGKILL right after its threads ran loses no committed record.</summary>
