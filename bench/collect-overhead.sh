@@ -16,6 +16,7 @@
 #   HOOK_ROUNDS=15 HOOK_N=5000 (0 rounds skips the hook benchmark)   TT_DIR=<a built trace-threads> (skips its build)
 #   OUT=<folder> (bench/out)   DOTNET_TRACE=<path> (else PATH, ~/.dotnet/tools, or installed into $OUT/tools)
 #   REPORT_ONLY=1: print the tables again from the results already in $OUT (nothing is run)
+#   ALT_DIR=<another built trace-threads>: add "alt" to CONFIGS to compare it, with its defaults, in the same repetitions
 set -euo pipefail
 
 REPS=${1:-9}
@@ -173,6 +174,7 @@ run() {
     no-census) own_cpu "$load-$name" "$res" "${TT[@]}" --no-census -o "$trace" -- "${app[@]}" ;;
     no-hook) own_cpu "$load-$name" "$res" "${TT[@]}" --no-pthread-hook -o "$trace" -- "${app[@]}" ;;
     samples) own_cpu "$load-$name" "$res" "${TT[@]}" --samples -o "$trace" -- "${app[@]}" ;;
+    alt) own_cpu "$load-$name" "$res" dotnet "$ALT_DIR/trace-threads.dll" collect -o "$trace" -- "${app[@]}" ;;
     *) echo "unknown configuration $name" >&2; return 2 ;;
   esac
 }

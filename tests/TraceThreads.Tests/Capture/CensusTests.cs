@@ -239,6 +239,19 @@ public class ThreadCensusTests
         Assert.Equal(every, ThreadCensus.StatEvery(TimeSpan.FromMilliseconds(intervalMs)));
     }
 
+    /// <summary>Settled threads are re-read every 5 s up to a thousand of them; past that, 200 re-reads a second at most.</summary>
+    [Theory]
+    [InlineData(300, 20, 250)]
+    [InlineData(1000, 20, 250)]
+    [InlineData(5000, 20, 1250)]
+    [InlineData(5000, 1000, 25)]
+    [InlineData(100_000, 20, 25_000)]
+    public void Settled_threads_are_reread_within_a_budget_of_reads_per_second(int threads, int intervalMs, int period)
+    {
+        Assert.Equal(period, ThreadCensus.SettledPeriod(threads, TimeSpan.FromMilliseconds(intervalMs)));
+        Assert.True(threads / (period * intervalMs / 1000.0) <= ThreadCensus.MaxSettledReadsPerSecond || period == ThreadCensus.StatEvery(TimeSpan.FromMilliseconds(intervalMs)));
+    }
+
     /// <summary>The cost of a poll follows change: 5,000 threads that do nothing cost one stat read per poll.</summary>
     [Fact]
     public async Task When_nothing_changes_a_poll_reads_only_the_leader_and_does_not_list()

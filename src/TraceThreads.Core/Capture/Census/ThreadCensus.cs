@@ -21,7 +21,8 @@ public readonly record struct CensusCounts(int Alive, int Seen, int Created, int
 /// above it lasts two polls (a thread the log does not record), or every <see cref="ListEveryWithLog"/>. Without the
 /// log, the directory is listed when the thread count moved (or an older log grew) or every <see cref="ListEvery"/>. A thread's stat is read
 /// when it is new, once more <see cref="SettleGap"/> polls later (a new thread carries its creator's name until it
-/// names itself), then about every <see cref="StatInterval"/>. Listing a large process is kept to
+/// names itself), then about every <see cref="StatInterval"/> (less often past a thousand threads:
+/// <see cref="MaxSettledReadsPerSecond"/>). Listing a large process is kept to
 /// <see cref="ListingBudget"/> of the census's wall time (estimated from the entry count): with thousands of threads
 /// and constant churn, exits are then seen up to a second later (the creations are in the trace and the creation log).
 /// </para>
@@ -107,6 +108,20 @@ internal sealed class ThreadCensus : IDisposable
 
     /// <summary>Polls between two reads of a settled thread's stat.</summary>
     internal static int StatEvery(TimeSpan interval) => Math.Max(1, (int)Math.Round(StatInterval / interval));
+
+    /// <summary>
+    /// Re-reads of settled threads a second at most (each costs 10-20 µs of the kernel's stat formatting). Up to a
+    /// thousand threads this keeps the <see cref="StatInterval"/>; with 5,000 a settled thread is re-read every 25 s,
+    /// so that the census's cost follows what changes, not how many threads there are. New threads are read at once
+    /// and settle-read as before; a late rename or a thread's CPU time is seen later.
+    /// </summary>
+    public const int MaxSettledReadsPerSecond = 200;
+
+    /// <summary>Polls between two reads of a settled thread: <see cref="StatInterval"/>, longer when the budget asks.</summary>
+    private int SettledPeriod() => SettledPeriod(_reads.Count, _interval);
+
+    internal static int SettledPeriod(int threads, TimeSpan interval) =>
+        Math.Max(StatEvery(interval), (int)Math.Ceiling(threads / (MaxSettledReadsPerSecond * interval.TotalSeconds)));
 
     public CensusCounts Counts
     {
@@ -480,12 +495,13 @@ internal sealed class ThreadCensus : IDisposable
             return; // read earlier and not due: carried over
         }
 
-        var step = when.Step == 0 ? Math.Min(SettleGap, _statEvery) : _statEvery;
+        var period = SettledPeriod();
+        var step = when.Step == 0 ? Math.Min(SettleGap, period) : period;
         var due = poll + step;
-        if (step == _statEvery)
+        if (step == period)
         {
             // Spread the threads seen at the same poll over the period instead of re-reading them in one burst.
-            due += (int)((uint)(tid * 2654435761u) % (uint)_statEvery) - (_statEvery / 2);
+            due += (int)((uint)(tid * 2654435761u) % (uint)period) - (period / 2);
             _young.Remove(tid);
         }
         else
