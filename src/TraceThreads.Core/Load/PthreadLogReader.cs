@@ -397,12 +397,13 @@ internal static class PthreadLogReader
         }
     }
 
-    private static int Fill(Microsoft.Win32.SafeHandles.SafeFileHandle file, byte[] buffer, long offset)
+    /// <summary>Reads from <paramref name="offset"/> until <paramref name="buffer"/> is full or the file ends; returns the bytes read.</summary>
+    internal static int Fill(Microsoft.Win32.SafeHandles.SafeFileHandle file, Span<byte> buffer, long offset)
     {
         var total = 0;
         while (total < buffer.Length)
         {
-            var n = RandomAccess.Read(file, buffer.AsSpan(total), offset + total);
+            var n = RandomAccess.Read(file, buffer[total..], offset + total);
             if (n == 0)
             {
                 break;

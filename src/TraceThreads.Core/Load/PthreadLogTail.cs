@@ -158,23 +158,8 @@ internal sealed class PthreadLogTail(string path) : IDisposable
     }
 
     /// <summary>Reads up to <paramref name="count"/> bytes of records from <paramref name="at"/> into the buffer; returns how many.</summary>
-    private int Fill(long at, int count)
-    {
-        var bytes = _buffer.AsSpan(0, Math.Min(count, _buffer.Length));
-        var total = 0;
-        while (total < bytes.Length)
-        {
-            var n = RandomAccess.Read(_file!, bytes[total..], Format.HeaderSize + at + total);
-            if (n == 0)
-            {
-                break;
-            }
-
-            total += n;
-        }
-
-        return total;
-    }
+    private int Fill(long at, int count) =>
+        PthreadLogReader.Fill(_file!, _buffer.AsSpan(0, Math.Min(count, _buffer.Length)), Format.HeaderSize + at);
 
     public void Dispose() => _file?.Dispose();
 }
